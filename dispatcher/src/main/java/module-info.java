@@ -1,0 +1,13 @@
+/**
+ * The hypercall table and everything that fills and installs it.
+ */
+module xenshim.dispatcher {
+    requires transitive xenshim.api;
+    requires com.google.guice;
+    requires org.slf4j;
+
+    exports xenshim.dispatcher;
+
+    uses xenshim.api.HypercallHandler;
+    uses com.google.inject.Module;
+}

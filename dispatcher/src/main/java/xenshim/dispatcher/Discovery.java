@@ -1,0 +1,162 @@
+package xenshim.dispatcher;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.Module;
+import com.google.inject.Stage;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import xenshim.api.Hypercall;
+import xenshim.api.HypercallHandler;
+
+/**
+ * Finds the handlers of a module layer and builds a table from them.
+ *
+ * <p>Provider types are read first ({@link ServiceLoader#stream()}), their
+ * {@link Hypercall} slots checked for conflicts, and only then is one Guice
+ * injector made — from the platform's services and the Guice modules the
+ * layer provides — to construct the winning handlers. A handler class needs
+ * an {@code @Inject} constructor or a public no-argument one, and its package
+ * must be open to reflection ({@code opens} in its module-info).
+ */
+public final class Discovery {
+
+    private final ModuleLayer layer;
+    private PlatformServices services = PlatformServices.none();
+    private boolean layerOnly;
+    private final Map<Integer, String> winners = new HashMap<>();
+
+    private Discovery(ModuleLayer layer) {
+        this.layer = Objects.requireNonNull(layer);
+    }
+
+    /** Discovery over {@code layer} and its parents. */
+    public static Discovery in(ModuleLayer layer) {
+        return new Discovery(layer);
+    }
+
+    /** Discovery over the boot layer. */
+    public static Discovery inBootLayer() {
+        return new Discovery(ModuleLayer.boot());
+    }
+
+    /** The services handlers may inject. */
+    public Discovery services(PlatformServices platform) {
+        this.services = Objects.requireNonNull(platform);
+        return this;
+    }
+
+    /** Only providers defined in the layer itself, not in its parents: a plugin shim on its own. */
+    public Discovery layerOnly() {
+        this.layerOnly = true;
+        return this;
+    }
+
+    /** Slot {@code nr} goes to the provider whose module or class is {@code moduleOrClass}. */
+    public Discovery prefer(int nr, String moduleOrClass) {
+        winners.put(nr, moduleOrClass);
+        return this;
+    }
+
+    /** The slot a handler class declares with {@link Hypercall}. */
+    public static int slotOf(Class<?> type) {
+        Hypercall slot = type.getAnnotation(Hypercall.class);
+        if (slot == null) {
+            throw new TableBuildException("handler " + Provider.of(type) + " has no @Hypercall annotation naming its slot");
+        }
+        return slot.value();
+    }
+
+    /**
+     * Builds the table.
+     *
+     * @throws TableBuildException naming the providers, if slots conflict or a
+     *                             handler cannot be constructed
+     */
+    public HypercallTable build(String tableName) {
+        HypercallTable.Builder table = HypercallTable.builder(tableName);
+        winners.forEach(table::prefer);
+        LazyInjector injector = new LazyInjector();
+        List<String> unannotated = new ArrayList<>();
+        try {
+            ServiceLoader.load(layer, HypercallHandler.class).stream()
+                    .filter(p -> inScope(p.type()))
+                    .forEach(p -> {
+                        Class<? extends HypercallHandler> type = p.type();
+                        Hypercall slot = type.getAnnotation(Hypercall.class);
+                        if (slot == null) {
+                            unannotated.add(Provider.of(type).toString());
+                        } else {
+                            table.add(slot.value(), Provider.of(type), () -> injector.create(type));
+                        }
+                    });
+        } catch (ServiceConfigurationError e) {
+            throw new TableBuildException("cannot build hypercall table " + tableName + ": " + e.getMessage(), e);
+        }
+        if (!unannotated.isEmpty()) {
+            throw new TableBuildException("cannot build hypercall table " + tableName
+                    + ": no @Hypercall annotation naming the slot on " + String.join(", ", unannotated));
+        }
+        return table.build();
+    }
+
+    private boolean inScope(Class<?> type) {
+        return !layerOnly || type.getModule().getLayer() == layer;
+    }
+
+    /** One injector per table, made when the first winning handler is constructed. */
+    private final class LazyInjector {
+        private Injector injector;
+
+        HypercallHandler create(Class<? extends HypercallHandler> type) {
+            try {
+                return injector().getInstance(type);
+            } catch (RuntimeException e) {
+                throw new TableBuildException("cannot construct handler " + Provider.of(type) + ": " + e.getMessage(), e);
+            }
+        }
+
+        private Injector injector() {
+            if (injector == null) {
+                List<Module> modules = new ArrayList<>();
+                modules.add(new PlatformModule(services));
+                ServiceLoader.load(layer, Module.class).stream()
+                        .filter(p -> inScope(p.type()))
+                        .forEach(p -> {
+                            try {
+                                modules.add(p.get());
+                            } catch (RuntimeException | ServiceConfigurationError e) {
+                                throw new TableBuildException("cannot load Guice module " + Provider.of(p.type())
+                                        + ": " + e.getMessage(), e);
+                            }
+                        });
+                try {
+                    injector = Guice.createInjector(Stage.PRODUCTION, modules);
+                } catch (RuntimeException e) {
+                    throw new TableBuildException("cannot wire handlers of layer " + layer + ": " + e.getMessage(), e);
+                }
+            }
+            return injector;
+        }
+    }
+
+    private static final class PlatformModule extends AbstractModule {
+        private final PlatformServices services;
+
+        PlatformModule(PlatformServices services) {
+            this.services = services;
+        }
+
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        protected void configure() {
+            services.asMap().forEach((type, instance) -> bind((Class) type).toInstance(instance));
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package xenshim.dispatcher;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Objects;
+import xenshim.api.CallContext;
+
+/**
+ * The installed table, as the kernel's {@code hypercall_page}: every guest
+ * hypercall and every in-process {@link Lcall} goes through
+ * {@link #invoke}.
+ *
+ * <p>{@link #registerLcall} saves the installed table and installs a new one
+ * in one atomic step; {@link #unregisterLcall} restores the last saved one.
+ * Saves nest: register A, register B, unregister gives A back. A call that
+ * started on a table finishes on it, and the table that unregister removed
+ * can be awaited until no call runs in it ({@link Retired#await}).
+ */
+public final class HypercallPage {
+
+    private volatile HypercallTable current;
+    private final Deque<HypercallTable> saved = new ArrayDeque<>();
+    private final Object lock = new Object();
+
+    public HypercallPage(HypercallTable initial) {
+        this.current = Objects.requireNonNull(initial);
+    }
+
+    /** The installed table. */
+    public HypercallTable current() {
+        return current;
+    }
+
+    /** How many tables are saved under the installed one. */
+    public int depth() {
+        synchronized (lock) {
+            return saved.size();
+        }
+    }
+
+    /**
+     * Calls hypercall {@code nr} on the installed table. The call runs
+     * entirely on the table it entered; if that table is retired between
+     * reading it and entering it, the call goes to the table installed
+     * instead, so no call is lost and none runs on a table after it was
+     * drained. Never throws; allocates nothing.
+     */
+    public long invoke(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+        for (;;) {
+            HypercallTable table = current;
+            if (table.tryEnter()) {
+                try {
+                    return table.invoke(ctx, nr, a0, a1, a2, a3, a4);
+                } finally {
+                    table.exit();
+                }
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Saves the installed table and installs {@code table}, atomically. */
+    public void registerLcall(HypercallTable table) {
+        Objects.requireNonNull(table);
+        synchronized (lock) {
+            if (table == current || saved.contains(table)) {
+                throw new IllegalStateException("table " + table.name() + " is already installed or saved");
+            }
+            if (table.isRetired()) {
+                throw new IllegalStateException("table " + table.name() + " was retired; build a new one");
+            }
+            saved.push(current);
+            current = table;
+        }
+    }
+
+    /**
+     * Restores the last saved table and retires the installed one.
+     *
+     * @return the retired table, to wait for its running calls
+     * @throws IllegalStateException if nothing is saved; the page is unchanged
+     */
+    public Retired unregisterLcall() {
+        synchronized (lock) {
+            if (saved.isEmpty()) {
+                throw new IllegalStateException("unregister with nothing registered: table "
+                        + current.name() + " stays installed");
+            }
+            HypercallTable removed = current;
+            current = saved.pop();
+            removed.retire();
+            return new Retired(removed);
+        }
+    }
+
+    /** A table that was unregistered; calls may still be finishing in it. */
+    public record Retired(HypercallTable table) {
+
+        /**
+         * Waits until no call runs in the retired table.
+         *
+         * @return true if it drained within {@code timeout}
+         */
+        public boolean await(Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            long pause = 1_000;
+            while (table.runningCalls() != 0) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                Thread.sleep(Duration.ofNanos(pause));
+                pause = Math.min(pause * 2, 1_000_000);
+            }
+            return true;
+        }
+    }
+}

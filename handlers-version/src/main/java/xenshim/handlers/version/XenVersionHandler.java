@@ -1,0 +1,174 @@
+package xenshim.handlers.version;
+
+import static xenshim.api.xen.XenErrno.XEN_EINVAL;
+import static xenshim.api.xen.XenErrno.XEN_ENOBUFS;
+import static xenshim.api.xen.XenErrno.XEN_ENOSYS;
+import static xenshim.api.xen.XenErrno.XEN_EPERM;
+
+import jakarta.inject.Inject;
+import xenshim.api.CallContext;
+import xenshim.api.Domain;
+import xenshim.api.DomainType;
+import xenshim.api.GuestMemory;
+import xenshim.api.Hypercall;
+import xenshim.api.HypercallHandler;
+import xenshim.api.PagedGuestMemory;
+import xenshim.api.XenVersionInfo;
+import xenshim.api.abi.AbiLayouts;
+import xenshim.api.abi.CString;
+import xenshim.api.xen.Hypercalls;
+import xenshim.api.xen.XenFeatures;
+import xenshim.api.xen.XenVersion;
+
+/**
+ * {@code xen_version(cmd, arg)}, as Xen 4.17's {@code do_xen_version} answers
+ * it under the default (dummy XSM) policy.
+ *
+ * <ul>
+ * <li>{@code version}, {@code platform_parameters}, {@code get_features}:
+ *     anyone.</li>
+ * <li>{@code extraversion}, {@code compile_info}, {@code capabilities},
+ *     {@code changeset}, {@code pagesize}, {@code guest_handle}: anyone
+ *     ({@code XSM_HOOK}).</li>
+ * <li>{@code commandline}, {@code build_id}: privileged domains only
+ *     ({@code XSM_PRIV}); others get {@code -EPERM}.</li>
+ * <li>anything else: {@code -ENOSYS}.</li>
+ * </ul>
+ * A buffer the caller cannot read or write is {@code -EFAULT}. The strings
+ * and numbers come from the injected {@link XenVersionInfo}.
+ */
+@Hypercall(Hypercalls.__HYPERVISOR_xen_version)
+public final class XenVersionHandler implements HypercallHandler {
+
+    /** Feature submap 0 for an HVM/PVH domU on x86 (translated, no pirqs), as {@code do_xen_version} builds it. */
+    static final int HVM_FEATURES = bit(XenFeatures.XENFEAT_memory_op_vnode_supported)
+            | bit(XenFeatures.XENFEAT_writable_page_tables)
+            | bit(XenFeatures.XENFEAT_auto_translated_physmap)
+            | bit(XenFeatures.XENFEAT_hvm_safe_pvclock)
+            | bit(XenFeatures.XENFEAT_hvm_callback_vector)
+            | bit(XenFeatures.XENFEAT_linux_rsdp_unrestricted)
+            | bit(XenFeatures.XENFEAT_not_direct_mapped);
+
+    /** What the in-process dom0 sees: the pseudo-dom0 of the backend-hypercall patch. */
+    static final int LOCAL_DOM0_FEATURES = bit(XenFeatures.XENFEAT_auto_translated_physmap);
+
+    private static final long BUILD_ID_LEN = AbiLayouts.offset(AbiLayouts.X86_64.xen_build_id, "len");
+    private static final long BUILD_ID_BUF = AbiLayouts.offset(AbiLayouts.X86_64.xen_build_id, "buf");
+    private static final long FEATURE_SUBMAP_IDX = AbiLayouts.offset(AbiLayouts.X86_64.xen_feature_info, "submap_idx");
+    private static final long FEATURE_SUBMAP = AbiLayouts.offset(AbiLayouts.X86_64.xen_feature_info, "submap");
+
+    private final XenVersionInfo info;
+    private final byte[] extraversion;
+    private final byte[] compileInfo;
+    private final byte[] capabilities;
+    private final byte[] changeset;
+    private final byte[] commandline;
+
+    @Inject
+    public XenVersionHandler(XenVersionInfo info) {
+        this.info = info;
+        this.extraversion = CString.encode(info.extraversion(), XenVersion.XEN_EXTRAVERSION_LEN);
+        this.capabilities = CString.encode(info.capabilities(), XenVersion.XEN_CAPABILITIES_INFO_LEN);
+        this.changeset = CString.encode(info.changeset(), XenVersion.XEN_CHANGESET_INFO_LEN);
+        this.commandline = CString.encode(info.commandline(), XenVersion.XEN_COMMANDLINE_LEN);
+        var layout = AbiLayouts.X86_64.xen_compile_info;
+        this.compileInfo = new byte[(int) layout.byteSize()];
+        put(compileInfo, layout, "compiler", info.compiler());
+        put(compileInfo, layout, "compile_by", info.compileBy());
+        put(compileInfo, layout, "compile_domain", info.compileDomain());
+        put(compileInfo, layout, "compile_date", info.compileDate());
+    }
+
+    /**
+     * For plain {@link java.util.ServiceLoader} use (javac wants a no-argument
+     * way to make a provider): the default emulated Xen. The dispatcher never
+     * calls this; it constructs the handler with Guice and the platform's
+     * {@link XenVersionInfo}.
+     */
+    public static XenVersionHandler provider() {
+        return new XenVersionHandler(XenVersionInfo.defaults());
+    }
+
+    @Override
+    public long handle(CallContext ctx, long a0, long arg, long a2, long a3, long a4) {
+        int cmd = (int) a0;
+        GuestMemory memory = ctx.memory();
+        return switch (cmd) {
+            case XenVersion.XENVER_version -> info.packedVersion();
+            case XenVersion.XENVER_extraversion -> copyOut(memory, arg, extraversion);
+            case XenVersion.XENVER_compile_info -> copyOut(memory, arg, compileInfo);
+            case XenVersion.XENVER_capabilities -> copyOut(memory, arg, capabilities);
+            case XenVersion.XENVER_changeset -> copyOut(memory, arg, changeset);
+            case XenVersion.XENVER_platform_parameters -> platformParameters(ctx, arg);
+            case XenVersion.XENVER_get_features -> features(ctx, arg);
+            case XenVersion.XENVER_pagesize -> arg != 0 ? -XEN_EINVAL : PagedGuestMemory.PAGE_SIZE;
+            case XenVersion.XENVER_guest_handle -> copyOut(memory, arg, ctx.domain().handleBytes());
+            case XenVersion.XENVER_commandline ->
+                    ctx.domain().isPrivileged() ? copyOut(memory, arg, commandline) : -XEN_EPERM;
+            case XenVersion.XENVER_build_id -> ctx.domain().isPrivileged() ? buildId(memory, arg) : -XEN_EPERM;
+            default -> -XEN_ENOSYS;
+        };
+    }
+
+    private static long copyOut(GuestMemory memory, long address, byte[] bytes) {
+        memory.write(address, bytes, 0, bytes.length);
+        return 0;
+    }
+
+    /**
+     * {@code virt_start} is 0 for anything but a PV guest. The struct is one
+     * ABI long at offset 0 (8 bytes native, 4 compat).
+     */
+    private static long platformParameters(CallContext ctx, long arg) {
+        ctx.abi().writeULong(ctx.memory(), arg, 0);
+        return 0;
+    }
+
+    /** {@code xen_feature_info} has the same layout in both ABIs (two 32-bit fields). */
+    private static long features(CallContext ctx, long arg) {
+        GuestMemory memory = ctx.memory();
+        long idxAt = arg + FEATURE_SUBMAP_IDX;
+        long submapAt = arg + FEATURE_SUBMAP;
+        int submapIdx = memory.read32(idxAt);
+        memory.read32(submapAt); // copy_from_guest reads the whole struct
+        if (submapIdx != 0) {
+            return -XEN_EINVAL;
+        }
+        memory.write32(idxAt, submapIdx);
+        memory.write32(submapAt, featuresOf(ctx.domain()));
+        return 0;
+    }
+
+    static int featuresOf(Domain domain) {
+        if (domain.type() == DomainType.LOCAL) {
+            return LOCAL_DOM0_FEATURES;
+        }
+        return domain.isPrivileged() ? HVM_FEATURES | bit(XenFeatures.XENFEAT_dom0) : HVM_FEATURES;
+    }
+
+    /** A NULL handle asks for the size; else {@code len} must be non-zero and big enough. */
+    private long buildId(GuestMemory memory, long arg) {
+        byte[] id = info.buildId();
+        if (arg == 0) {
+            return id.length;
+        }
+        long len = Integer.toUnsignedLong(memory.read32(arg + BUILD_ID_LEN));
+        if (len == 0) {
+            return -XEN_EINVAL;
+        }
+        if (id.length > len) {
+            return -XEN_ENOBUFS;
+        }
+        memory.write(arg + BUILD_ID_BUF, id, 0, id.length);
+        return id.length;
+    }
+
+    private static int bit(int feature) {
+        return 1 << feature;
+    }
+
+    private static void put(byte[] struct, java.lang.foreign.StructLayout layout, String member, String text) {
+        byte[] field = CString.encode(text, (int) AbiLayouts.size(layout, member));
+        System.arraycopy(field, 0, struct, (int) AbiLayouts.offset(layout, member), field.length);
+    }
+}

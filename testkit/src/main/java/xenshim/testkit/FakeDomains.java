@@ -1,0 +1,27 @@
+package xenshim.testkit;
+
+import java.util.UUID;
+import xenshim.api.Domain;
+import xenshim.api.DomainType;
+
+/** Domains for tests, with fixed handles so results are repeatable. */
+public final class FakeDomains {
+
+    private FakeDomains() {
+    }
+
+    /** An unprivileged HVM guest. */
+    public static Domain guest(int domid) {
+        return new Domain(domid, false, DomainType.HVM, new UUID(0x1111_2222_3333_4444L, domid));
+    }
+
+    /** A privileged HVM guest (a control domain booted as a guest). */
+    public static Domain privilegedGuest(int domid) {
+        return new Domain(domid, true, DomainType.HVM, new UUID(0x5555_6666_7777_8888L, domid));
+    }
+
+    /** The in-process dom0 of backend code. */
+    public static Domain localDom0() {
+        return Domain.localDom0();
+    }
+}
