@@ -1,6 +1,7 @@
 package xenshim.api;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -73,14 +74,40 @@ public final class Domain {
         return bytes;
     }
 
-    /** This domain's state under {@code key}, made by the key's initial supplier on first use. */
+    /**
+     * This domain's state under {@code key}, made by the key's initial
+     * supplier on first use.
+     *
+     * @throws IllegalStateException if the key has no supplier and the
+     *                               platform attached nothing under it
+     */
     @SuppressWarnings("unchecked")
     public <T> T state(DomainKey<T> key) {
         Object value = state.get(key);
         if (value == null) {
+            if (key.initial() == null) {
+                throw new IllegalStateException(this + " has no " + key.name());
+            }
             value = state.computeIfAbsent(key, k -> Objects.requireNonNull(k.initial().get(), k.name()));
         }
         return (T) value;
+    }
+
+    /** The state under {@code key} if there is any, without making it. */
+    @SuppressWarnings("unchecked")
+    public <T> Optional<T> find(DomainKey<T> key) {
+        return Optional.ofNullable((T) state.get(key));
+    }
+
+    /**
+     * Attaches state the platform makes itself (guest memory, say).
+     *
+     * @throws IllegalStateException if something is attached under the key already
+     */
+    public <T> void attach(DomainKey<T> key, T value) {
+        if (state.putIfAbsent(key, Objects.requireNonNull(value)) != null) {
+            throw new IllegalStateException(this + " already has " + key.name());
+        }
     }
 
     @Override

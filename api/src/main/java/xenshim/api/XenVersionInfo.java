@@ -46,7 +46,7 @@ public record XenVersionInfo(int major, int minor, String extraversion, String c
     public static XenVersionInfo defaults() {
         return new XenVersionInfo(4, 17, ".0-xenshim", "xenshim (Java " + Runtime.version().feature() + ")",
                 "xenshim", "xenshim.invalid", "Wed Nov 25 00:00:00 UTC 2026", "xenshim 0.1.0",
-                "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64", "",
+                "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ", "",
                 HexFormat.of().parseHex("78656e7368696d2d6275696c642d6964"));
     }
 

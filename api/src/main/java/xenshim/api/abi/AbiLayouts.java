@@ -25,6 +25,23 @@ public final class AbiLayouts {
     /** {@code struct xen_build_id} (version.h); {@code buf} is a flexible array after {@code len}. */
     public final StructLayout xen_build_id;
 
+    /** {@code struct sched_shutdown} (sched.h). */
+    public final StructLayout sched_shutdown;
+    /** {@code struct xen_hvm_param} (hvm/hvm_op.h). */
+    public final StructLayout xen_hvm_param;
+    /** {@code struct xen_add_to_physmap} (memory.h). */
+    public final StructLayout xen_add_to_physmap;
+    /** {@code struct xen_memory_reservation} (memory.h). */
+    public final StructLayout xen_memory_reservation;
+    /** {@code struct xen_memory_map} (memory.h). */
+    public final StructLayout xen_memory_map;
+    /** {@code struct xen_memory_domain} (memory.h). */
+    public final StructLayout xen_memory_domain;
+    /** {@code struct hvm_start_info} (arch-x86/hvm/start_info.h). */
+    public final StructLayout hvm_start_info;
+    /** {@code struct hvm_memmap_table_entry} (arch-x86/hvm/start_info.h). */
+    public final StructLayout hvm_memmap_table_entry;
+
     private AbiLayouts(Abi abi) {
         xen_compile_info = CStruct.of(abi, "xen_compile_info")
                 .bytes("compiler", 64).bytes("compile_by", 16).bytes("compile_domain", 32).bytes("compile_date", 32)
@@ -32,11 +49,27 @@ public final class AbiLayouts {
         xen_platform_parameters = CStruct.of(abi, "xen_platform_parameters").ulong("virt_start").build();
         xen_feature_info = CStruct.of(abi, "xen_feature_info").u32("submap_idx").u32("submap").build();
         xen_build_id = CStruct.of(abi, "xen_build_id").u32("len").bytes("buf", 0).build();
+        sched_shutdown = CStruct.of(abi, "sched_shutdown").u32("reason").build();
+        xen_hvm_param = CStruct.of(abi, "xen_hvm_param").u16("domid").u32("index").u64("value").build();
+        xen_add_to_physmap = CStruct.of(abi, "xen_add_to_physmap")
+                .u16("domid").u16("size").u32("space").ulong("idx").ulong("gpfn").build();
+        xen_memory_reservation = CStruct.of(abi, "xen_memory_reservation")
+                .handle("extent_start").ulong("nr_extents").u32("extent_order").u32("mem_flags").u16("domid").build();
+        xen_memory_map = CStruct.of(abi, "xen_memory_map").u32("nr_entries").handle("buffer").build();
+        xen_memory_domain = CStruct.of(abi, "xen_memory_domain").u16("domid").build();
+        hvm_start_info = CStruct.of(abi, "hvm_start_info")
+                .u32("magic").u32("version").u32("flags").u32("nr_modules")
+                .u64("modlist_paddr").u64("cmdline_paddr").u64("rsdp_paddr").u64("memmap_paddr")
+                .u32("memmap_entries").u32("reserved").build();
+        hvm_memmap_table_entry = CStruct.of(abi, "hvm_memmap_table_entry")
+                .u64("addr").u64("size").u32("type").u32("reserved").build();
     }
 
     /** Every struct layout of this ABI, for the ABI probe. */
     public List<StructLayout> all() {
-        return List.of(xen_compile_info, xen_platform_parameters, xen_feature_info, xen_build_id);
+        return List.of(xen_compile_info, xen_platform_parameters, xen_feature_info, xen_build_id,
+                sched_shutdown, xen_hvm_param, xen_add_to_physmap, xen_memory_reservation, xen_memory_map,
+                xen_memory_domain, hvm_start_info, hvm_memmap_table_entry);
     }
 
     /** The byte offset of {@code member} in {@code struct}. */

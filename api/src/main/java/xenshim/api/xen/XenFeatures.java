@@ -15,6 +15,11 @@ public final class XenFeatures {
     public static final int XENFEAT_hvm_safe_pvclock = 9;
     public static final int XENFEAT_hvm_pirqs = 10;
     public static final int XENFEAT_dom0 = 11;
+    /**
+     * Deprecated in Xen: {@code features.h} keeps this definition inside a
+     * comment, so the headers do not define it; the bit is reserved.
+     */
+    @NotInHeaders
     public static final int XENFEAT_grant_map_identity = 12;
     public static final int XENFEAT_memory_op_vnode_supported = 13;
     public static final int XENFEAT_ARM_SMCCC_supported = 14;

@@ -1,0 +1,404 @@
+/*
+ * ABI probe: prints what gcc makes of the Xen public headers, for
+ * AbiProbeTest to compare with the Java side (xenshim.api.xen constants and
+ * xenshim.api.abi.AbiLayouts). Built twice, with -m64 and -m32.
+ *
+ * Output, one item a line:
+ *   const NAME VALUE                 a constant, as a signed 64-bit number
+ *   struct NAME SIZE                 sizeof(struct NAME)
+ *   field STRUCT.MEMBER OFFSET SIZE  offsetof and sizeof of a member
+ *
+ * Every line must match a Java constant or layout, and every Java constant
+ * (not marked @NotInHeaders) and layout must have its line here: when you
+ * add one on the Java side, add it here too.
+ */
+
+/* Ask for the latest interface, as Xen and its tools are built. */
+#define __XEN_TOOLS__ 1
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <xen/xen.h>
+#include <xen/version.h>
+#include <xen/features.h>
+#include <xen/sched.h>
+#include <xen/memory.h>
+#include <xen/elfnote.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <xen/arch-x86/cpuid.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
+#if __XEN_INTERFACE_VERSION__ != __XEN_LATEST_INTERFACE_VERSION__
+#error "the probe must see the latest Xen interface"
+#endif
+
+#define C(x) printf("const %s %lld\n", #x, (long long)(x));
+#define S(s) printf("struct %s %llu\n", #s, (unsigned long long)sizeof(struct s));
+#define F(s, m) printf("field %s.%s %llu %llu\n", #s, #m, \
+        (unsigned long long)offsetof(struct s, m), \
+        (unsigned long long)sizeof(((struct s *)0)->m));
+/* A flexible array member: its offset, and size 0. */
+#define FLEX(s, m) printf("field %s.%s %llu 0\n", #s, #m, (unsigned long long)offsetof(struct s, m));
+
+static void hypercalls(void)
+{
+    /* xen.h: Hypercalls */
+    C(__HYPERVISOR_set_trap_table)
+    C(__HYPERVISOR_mmu_update)
+    C(__HYPERVISOR_set_gdt)
+    C(__HYPERVISOR_stack_switch)
+    C(__HYPERVISOR_set_callbacks)
+    C(__HYPERVISOR_fpu_taskswitch)
+    C(__HYPERVISOR_sched_op_compat)
+    C(__HYPERVISOR_platform_op)
+    C(__HYPERVISOR_set_debugreg)
+    C(__HYPERVISOR_get_debugreg)
+    C(__HYPERVISOR_update_descriptor)
+    C(__HYPERVISOR_memory_op)
+    C(__HYPERVISOR_multicall)
+    C(__HYPERVISOR_update_va_mapping)
+    C(__HYPERVISOR_set_timer_op)
+    C(__HYPERVISOR_event_channel_op_compat)
+    C(__HYPERVISOR_xen_version)
+    C(__HYPERVISOR_console_io)
+    C(__HYPERVISOR_physdev_op_compat)
+    C(__HYPERVISOR_grant_table_op)
+    C(__HYPERVISOR_vm_assist)
+    C(__HYPERVISOR_update_va_mapping_otherdomain)
+    C(__HYPERVISOR_iret)
+    C(__HYPERVISOR_vcpu_op)
+    C(__HYPERVISOR_set_segment_base)
+    C(__HYPERVISOR_mmuext_op)
+    C(__HYPERVISOR_xsm_op)
+    C(__HYPERVISOR_nmi_op)
+    C(__HYPERVISOR_sched_op)
+    C(__HYPERVISOR_callback_op)
+    C(__HYPERVISOR_xenoprof_op)
+    C(__HYPERVISOR_event_channel_op)
+    C(__HYPERVISOR_physdev_op)
+    C(__HYPERVISOR_hvm_op)
+    C(__HYPERVISOR_sysctl)
+    C(__HYPERVISOR_domctl)
+    C(__HYPERVISOR_kexec_op)
+    C(__HYPERVISOR_tmem_op)
+    C(__HYPERVISOR_argo_op)
+    C(__HYPERVISOR_xenpmu_op)
+    C(__HYPERVISOR_dm_op)
+    C(__HYPERVISOR_hypfs_op)
+    C(__HYPERVISOR_arch_0)
+    C(__HYPERVISOR_arch_1)
+    C(__HYPERVISOR_arch_2)
+    C(__HYPERVISOR_arch_3)
+    C(__HYPERVISOR_arch_4)
+    C(__HYPERVISOR_arch_5)
+    C(__HYPERVISOR_arch_6)
+    C(__HYPERVISOR_arch_7)
+}
+
+static void domains(void)
+{
+    /* xen.h: XenDomains */
+    C(DOMID_FIRST_RESERVED)
+    C(DOMID_SELF)
+    C(DOMID_IO)
+    C(DOMID_XEN)
+    C(DOMID_COW)
+    C(DOMID_INVALID)
+    C(DOMID_IDLE)
+}
+
+static void errnos(void)
+{
+    /*
+     * errno.h: XenErrno. errno.h lists its values through XEN_ERRNO(); an
+     * includer that defines XEN_ERRNO gets the list expanded in place (no
+     * include guard), so every guest-visible errno is printed, and one added
+     * to the header shows up here without editing the probe.
+     */
+#define XEN_ERRNO(name, value) printf("const XEN_%s %lld\n", #name, (long long)(value));
+#include <xen/errno.h>
+}
+
+static void versions(void)
+{
+    /* version.h: XenVersion */
+    C(XENVER_version)
+    C(XENVER_extraversion)
+    C(XENVER_compile_info)
+    C(XENVER_capabilities)
+    C(XENVER_changeset)
+    C(XENVER_platform_parameters)
+    C(XENVER_get_features)
+    C(XENVER_pagesize)
+    C(XENVER_guest_handle)
+    C(XENVER_commandline)
+    C(XENVER_build_id)
+    C(XEN_EXTRAVERSION_LEN)
+    C(XEN_CAPABILITIES_INFO_LEN)
+    C(XEN_CHANGESET_INFO_LEN)
+}
+
+static void features(void)
+{
+    /* features.h: XenFeatures */
+    C(XENFEAT_writable_page_tables)
+    C(XENFEAT_writable_descriptor_tables)
+    C(XENFEAT_auto_translated_physmap)
+    C(XENFEAT_supervisor_mode_kernel)
+    C(XENFEAT_pae_pgdir_above_4gb)
+    C(XENFEAT_mmu_pt_update_preserve_ad)
+    C(XENFEAT_highmem_assist)
+    C(XENFEAT_gnttab_map_avail_bits)
+    C(XENFEAT_hvm_callback_vector)
+    C(XENFEAT_hvm_safe_pvclock)
+    C(XENFEAT_hvm_pirqs)
+    C(XENFEAT_dom0)
+    /* XENFEAT_grant_map_identity (12) is only in a comment: deprecated, not in the headers. */
+    C(XENFEAT_memory_op_vnode_supported)
+    C(XENFEAT_ARM_SMCCC_supported)
+    C(XENFEAT_linux_rsdp_unrestricted)
+    C(XENFEAT_not_direct_mapped)
+    C(XENFEAT_direct_mapped)
+    C(XENFEAT_NR_SUBMAPS)
+}
+
+static void console(void)
+{
+    /* xen.h: XenConsole */
+    C(CONSOLEIO_write)
+    C(CONSOLEIO_read)
+}
+
+static void sched(void)
+{
+    /* sched.h: XenSched */
+    C(SCHEDOP_yield)
+    C(SCHEDOP_block)
+    C(SCHEDOP_shutdown)
+    C(SCHEDOP_poll)
+    C(SCHEDOP_remote_shutdown)
+    C(SCHEDOP_shutdown_code)
+    C(SCHEDOP_watchdog)
+    C(SCHEDOP_pin_override)
+    C(SHUTDOWN_poweroff)
+    C(SHUTDOWN_reboot)
+    C(SHUTDOWN_suspend)
+    C(SHUTDOWN_crash)
+    C(SHUTDOWN_watchdog)
+    C(SHUTDOWN_soft_reset)
+    C(SHUTDOWN_MAX)
+}
+
+static void memory(void)
+{
+    /* memory.h: XenMemory */
+    C(XENMEM_increase_reservation)
+    C(XENMEM_decrease_reservation)
+    C(XENMEM_maximum_ram_page)
+    C(XENMEM_current_reservation)
+    C(XENMEM_maximum_reservation)
+    C(XENMEM_machphys_mfn_list)
+    C(XENMEM_populate_physmap)
+    C(XENMEM_add_to_physmap)
+    C(XENMEM_memory_map)
+    C(XENMEM_machine_memory_map)
+    C(XENMEM_exchange)
+    C(XENMEM_machphys_mapping)
+    C(XENMEM_set_memory_map)
+    C(XENMEM_maximum_gpfn)
+    C(XENMEM_remove_from_physmap)
+    C(XENMEM_add_to_physmap_batch)
+    C(XENMAPSPACE_shared_info)
+    C(XENMAPSPACE_grant_table)
+    C(XENMAPSPACE_gmfn)
+    C(XENMAPSPACE_gmfn_range)
+    C(XENMAPSPACE_gmfn_foreign)
+    C(XENMAPSPACE_dev_mmio)
+    C(XENMAPIDX_grant_table_status)
+    C(XENMEMF_populate_on_demand)
+}
+
+static void hvm(void)
+{
+    /* hvm/hvm_op.h, hvm/params.h: XenHvm */
+    C(HVMOP_set_param)
+    C(HVMOP_get_param)
+    /*
+     * HVMOP_set_pci_intx_level (2), HVMOP_set_isa_irq_level (3) and
+     * HVMOP_set_pci_link_route (4) are only defined for
+     * __XEN_INTERFACE_VERSION__ < 0x00040900 (they moved to dm_op in 4.9),
+     * and HVM_PARAM_CALLBACK_TYPE_PPI (2) only on Arm: not in these headers.
+     */
+    C(HVMOP_flush_tlbs)
+    C(HVMOP_pagetable_dying)
+    C(HVMOP_get_time)
+    C(HVMOP_xentrace)
+    C(HVMOP_set_mem_access)
+    C(HVMOP_get_mem_access)
+    C(HVMOP_get_mem_type)
+    C(HVMOP_set_evtchn_upcall_vector)
+    C(HVMOP_guest_request_vm_event)
+    C(HVM_PARAM_PAE_ENABLED)
+    C(HVM_PARAM_DM_DOMAIN)
+    C(HVM_PARAM_MEMORY_EVENT_CR0)
+    C(HVM_PARAM_MEMORY_EVENT_CR3)
+    C(HVM_PARAM_MEMORY_EVENT_CR4)
+    C(HVM_PARAM_MEMORY_EVENT_INT3)
+    C(HVM_PARAM_NESTEDHVM)
+    C(HVM_PARAM_MEMORY_EVENT_SINGLE_STEP)
+    C(HVM_PARAM_BUFIOREQ_EVTCHN)
+    C(HVM_PARAM_MEMORY_EVENT_MSR)
+    C(HVM_PARAM_CALLBACK_IRQ)
+    C(HVM_PARAM_CALLBACK_TYPE_GSI)
+    C(HVM_PARAM_CALLBACK_TYPE_PCI_INTX)
+    C(HVM_PARAM_CALLBACK_TYPE_VECTOR)
+    C(HVM_PARAM_STORE_PFN)
+    C(HVM_PARAM_STORE_EVTCHN)
+    C(HVM_PARAM_IOREQ_PFN)
+    C(HVM_PARAM_BUFIOREQ_PFN)
+    C(HVM_PARAM_VIRIDIAN)
+    C(HVM_PARAM_TIMER_MODE)
+    C(HVM_PARAM_HPET_ENABLED)
+    C(HVM_PARAM_IDENT_PT)
+    C(HVM_PARAM_ACPI_S_STATE)
+    C(HVM_PARAM_VM86_TSS)
+    C(HVM_PARAM_VPT_ALIGN)
+    C(HVM_PARAM_CONSOLE_PFN)
+    C(HVM_PARAM_CONSOLE_EVTCHN)
+    C(HVM_PARAM_ACPI_IOPORTS_LOCATION)
+    C(HVM_PARAM_PAGING_RING_PFN)
+    C(HVM_PARAM_MONITOR_RING_PFN)
+    C(HVM_PARAM_SHARING_RING_PFN)
+    C(HVM_PARAM_TRIPLE_FAULT_REASON)
+    C(HVM_PARAM_IOREQ_SERVER_PFN)
+    C(HVM_PARAM_NR_IOREQ_SERVER_PAGES)
+    C(HVM_PARAM_VM_GENERATION_ID_ADDR)
+    C(HVM_PARAM_ALTP2M)
+    C(HVM_PARAM_X87_FIP_WIDTH)
+    C(HVM_PARAM_VM86_TSS_SIZED)
+    C(HVM_PARAM_MCA_CAP)
+    C(HVM_NR_PARAMS)
+}
+
+static void cpuid(void)
+{
+    /* arch-x86/cpuid.h: XenCpuid */
+    C(XEN_CPUID_FIRST_LEAF)
+    C(XEN_CPUID_SIGNATURE_EBX)
+    C(XEN_CPUID_SIGNATURE_ECX)
+    C(XEN_CPUID_SIGNATURE_EDX)
+    C(XEN_HVM_CPUID_APIC_ACCESS_VIRT)
+    C(XEN_HVM_CPUID_X2APIC_VIRT)
+    C(XEN_HVM_CPUID_IOMMU_MAPPINGS)
+    C(XEN_HVM_CPUID_VCPU_ID_PRESENT)
+    C(XEN_HVM_CPUID_DOMID_PRESENT)
+    C(XEN_HVM_CPUID_EXT_DEST_ID)
+    C(XEN_HVM_CPUID_UPCALL_VECTOR)
+    C(XEN_CPUID_MAX_NUM_LEAVES)
+}
+
+static void start_info(void)
+{
+    /* arch-x86/hvm/start_info.h, elfnote.h: XenStartInfo */
+    C(XEN_HVM_START_MAGIC_VALUE)
+    C(XEN_HVM_MEMMAP_TYPE_RAM)
+    C(XEN_HVM_MEMMAP_TYPE_RESERVED)
+    C(XEN_HVM_MEMMAP_TYPE_ACPI)
+    C(XEN_HVM_MEMMAP_TYPE_NVS)
+    C(XEN_HVM_MEMMAP_TYPE_UNUSABLE)
+    C(XEN_HVM_MEMMAP_TYPE_DISABLED)
+    C(XEN_HVM_MEMMAP_TYPE_PMEM)
+    C(XEN_ELFNOTE_PHYS32_ENTRY)
+}
+
+static void layouts(void)
+{
+    /* version.h: AbiLayouts */
+    S(xen_compile_info)
+    F(xen_compile_info, compiler)
+    F(xen_compile_info, compile_by)
+    F(xen_compile_info, compile_domain)
+    F(xen_compile_info, compile_date)
+
+    S(xen_platform_parameters)
+    F(xen_platform_parameters, virt_start)
+
+    S(xen_feature_info)
+    F(xen_feature_info, submap_idx)
+    F(xen_feature_info, submap)
+
+    S(xen_build_id)
+    F(xen_build_id, len)
+    FLEX(xen_build_id, buf)
+
+    /* sched.h */
+    S(sched_shutdown)
+    F(sched_shutdown, reason)
+
+    /* hvm/hvm_op.h */
+    S(xen_hvm_param)
+    F(xen_hvm_param, domid)
+    F(xen_hvm_param, index)
+    F(xen_hvm_param, value)
+
+    /* memory.h */
+    S(xen_add_to_physmap)
+    F(xen_add_to_physmap, domid)
+    F(xen_add_to_physmap, size)
+    F(xen_add_to_physmap, space)
+    F(xen_add_to_physmap, idx)
+    F(xen_add_to_physmap, gpfn)
+
+    S(xen_memory_reservation)
+    F(xen_memory_reservation, extent_start)
+    F(xen_memory_reservation, nr_extents)
+    F(xen_memory_reservation, extent_order)
+    F(xen_memory_reservation, mem_flags)
+    F(xen_memory_reservation, domid)
+
+    S(xen_memory_map)
+    F(xen_memory_map, nr_entries)
+    F(xen_memory_map, buffer)
+
+    S(xen_memory_domain)
+    F(xen_memory_domain, domid)
+
+    /* arch-x86/hvm/start_info.h */
+    S(hvm_start_info)
+    F(hvm_start_info, magic)
+    F(hvm_start_info, version)
+    F(hvm_start_info, flags)
+    F(hvm_start_info, nr_modules)
+    F(hvm_start_info, modlist_paddr)
+    F(hvm_start_info, cmdline_paddr)
+    F(hvm_start_info, rsdp_paddr)
+    F(hvm_start_info, memmap_paddr)
+    F(hvm_start_info, memmap_entries)
+    F(hvm_start_info, reserved)
+
+    S(hvm_memmap_table_entry)
+    F(hvm_memmap_table_entry, addr)
+    F(hvm_memmap_table_entry, size)
+    F(hvm_memmap_table_entry, type)
+    F(hvm_memmap_table_entry, reserved)
+}
+
+int main(void)
+{
+    hypercalls();
+    domains();
+    errnos();
+    versions();
+    features();
+    console();
+    sched();
+    memory();
+    hvm();
+    cpuid();
+    start_info();
+    layouts();
+    return fflush(stdout) == 0 ? 0 : 1;
+}
