@@ -5,9 +5,6 @@ public final class XenHvm {
 
     public static final int HVMOP_set_param = 0;
     public static final int HVMOP_get_param = 1;
-    public static final int HVMOP_set_pci_intx_level = 2;
-    public static final int HVMOP_set_isa_irq_level = 3;
-    public static final int HVMOP_set_pci_link_route = 4;
     public static final int HVMOP_flush_tlbs = 5;
     public static final int HVMOP_pagetable_dying = 9;
     public static final int HVMOP_get_time = 10;
@@ -32,7 +29,6 @@ public final class XenHvm {
     public static final int HVM_PARAM_CALLBACK_TYPE_GSI = 0;
     public static final int HVM_PARAM_CALLBACK_TYPE_PCI_INTX = 1;
     public static final int HVM_PARAM_CALLBACK_TYPE_VECTOR = 2;
-    public static final int HVM_PARAM_CALLBACK_TYPE_PPI = 2;
     public static final int HVM_PARAM_STORE_PFN = 1;
     public static final int HVM_PARAM_STORE_EVTCHN = 2;
     public static final int HVM_PARAM_IOREQ_PFN = 5;

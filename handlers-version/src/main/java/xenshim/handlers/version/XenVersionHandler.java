@@ -30,8 +30,9 @@ import xenshim.api.xen.XenVersion;
  * <li>{@code extraversion}, {@code compile_info}, {@code capabilities},
  *     {@code changeset}, {@code pagesize}, {@code guest_handle}: anyone
  *     ({@code XSM_HOOK}).</li>
- * <li>{@code commandline}, {@code build_id}: privileged domains only
- *     ({@code XSM_PRIV}); others get {@code -EPERM}.</li>
+ * <li>{@code commandline}: privileged domains get the command line; others
+ *     get the 9 bytes {@code "<denied>\0"} ({@code XSM_PRIV}, deny).</li>
+ * <li>{@code build_id}: privileged domains only; others get {@code -EPERM}.</li>
  * <li>anything else: {@code -ENOSYS}.</li>
  * </ul>
  * A buffer the caller cannot read or write is {@code -EFAULT}. The strings
@@ -40,14 +41,25 @@ import xenshim.api.xen.XenVersion;
 @Hypercall(Hypercalls.__HYPERVISOR_xen_version)
 public final class XenVersionHandler implements HypercallHandler {
 
-    /** Feature submap 0 for an HVM/PVH domU on x86 (translated, no pirqs), as {@code do_xen_version} builds it. */
+    /**
+     * Feature submap 0 for an HVM/PVH domU on x86 as Xen 4.17's
+     * {@code do_xen_version} builds it: translated paging, the HVM callback
+     * vector and safe pvclock, vNUMA memory_op, not direct-mapped; no
+     * {@code hvm_pirqs}, since xenshim guests are PVH-style with no emulated
+     * PIRQs. 0x12305.
+     */
     static final int HVM_FEATURES = bit(XenFeatures.XENFEAT_memory_op_vnode_supported)
             | bit(XenFeatures.XENFEAT_writable_page_tables)
             | bit(XenFeatures.XENFEAT_auto_translated_physmap)
             | bit(XenFeatures.XENFEAT_hvm_safe_pvclock)
             | bit(XenFeatures.XENFEAT_hvm_callback_vector)
-            | bit(XenFeatures.XENFEAT_linux_rsdp_unrestricted)
             | bit(XenFeatures.XENFEAT_not_direct_mapped);
+
+    /** {@code HYPERVISOR_VIRT_START} on x86-64, what a 64-bit caller gets as {@code virt_start}. */
+    static final long HYPERVISOR_VIRT_START = 0xFFFF_8000_0000_0000L;
+
+    /** What {@code xen_deny()} returns; a domU asking for the command line gets these 9 bytes. */
+    private static final byte[] DENIED = "<denied>\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** What the in-process dom0 sees: the pseudo-dom0 of the backend-hypercall patch. */
     static final int LOCAL_DOM0_FEATURES = bit(XenFeatures.XENFEAT_auto_translated_physmap);
@@ -103,8 +115,7 @@ public final class XenVersionHandler implements HypercallHandler {
             case XenVersion.XENVER_get_features -> features(ctx, arg);
             case XenVersion.XENVER_pagesize -> arg != 0 ? -XEN_EINVAL : PagedGuestMemory.PAGE_SIZE;
             case XenVersion.XENVER_guest_handle -> copyOut(memory, arg, ctx.domain().handleBytes());
-            case XenVersion.XENVER_commandline ->
-                    ctx.domain().isPrivileged() ? copyOut(memory, arg, commandline) : -XEN_EPERM;
+            case XenVersion.XENVER_commandline -> copyOut(memory, arg, ctx.domain().isPrivileged() ? commandline : DENIED);
             case XenVersion.XENVER_build_id -> ctx.domain().isPrivileged() ? buildId(memory, arg) : -XEN_EPERM;
             default -> -XEN_ENOSYS;
         };
@@ -116,11 +127,12 @@ public final class XenVersionHandler implements HypercallHandler {
     }
 
     /**
-     * {@code virt_start} is 0 for anything but a PV guest. The struct is one
-     * ABI long at offset 0 (8 bytes native, 4 compat).
+     * One ABI long at offset 0: {@code HYPERVISOR_VIRT_START} for a 64-bit
+     * caller; for a compat caller {@code hv_compat_vstart}, which is 0 on a
+     * Xen built without 32-bit PV (the 4.17 default).
      */
     private static long platformParameters(CallContext ctx, long arg) {
-        ctx.abi().writeULong(ctx.memory(), arg, 0);
+        ctx.abi().writeULong(ctx.memory(), arg, ctx.abi() == xenshim.api.Abi.X86_64 ? HYPERVISOR_VIRT_START : 0);
         return 0;
     }
 
