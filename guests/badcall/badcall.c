@@ -43,17 +43,47 @@ void kmain(struct hvm_start_info *si)
     check("xen_version XENVER_get_features submap_idx=1",
           HYPERVISOR_xen_version(XENVER_get_features, &fi), -XEN_EINVAL);
 
+    /* Xen's dummy XSM policy checks console_io before the command: a domU may only write. */
     static char buf[16] = "x";
-    check("console_io unknown cmd 0x55",
-          HYPERVISOR_console_io(0x55, 1, buf), -XEN_ENOSYS);
+    check("console_io unknown cmd 0x55 from a domU",
+          HYPERVISOR_console_io(0x55, 1, buf), -XEN_EPERM);
+    check("console_io CONSOLEIO_read from a domU",
+          HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf), -XEN_EPERM);
+    check("console_io CONSOLEIO_write unmapped buffer",
+          HYPERVISOR_console_io(CONSOLEIO_write, 8, (void *)UNMAPPED_GVA), -XEN_EFAULT);
     check("sched_op unknown cmd 0x55",
           HYPERVISOR_sched_op(0x55, NULL), -XEN_ENOSYS);
     check("memory_op unknown cmd 0x3f",
           HYPERVISOR_memory_op(0x3f, NULL), -XEN_ENOSYS);
 
+    /* A domU asking for Xen's command line gets "<denied>" and rc 0. */
     static xen_commandline_t cmdline;
-    check("xen_version XENVER_commandline unprivileged",
-          HYPERVISOR_xen_version(XENVER_commandline, cmdline), -XEN_EPERM);
+    long rc = HYPERVISOR_xen_version(XENVER_commandline, cmdline);
+    check("xen_version XENVER_commandline unprivileged", rc, 0);
+    check("xen_version XENVER_commandline says <denied>",
+          memcmp(cmdline, "<denied>", 9) == 0 ? 0 : 1, 0);
+
+    struct sched_shutdown *bad_shutdown = (void *)UNMAPPED_GVA;
+    check("sched_op SCHEDOP_shutdown unmapped argument",
+          HYPERVISOR_sched_op(SCHEDOP_shutdown, bad_shutdown), -XEN_EFAULT);
+
+    struct xen_hvm_param param = { .domid = DOMID_SELF, .index = HVM_NR_PARAMS };
+    check("hvm_op HVMOP_get_param index HVM_NR_PARAMS",
+          HYPERVISOR_hvm_op(HVMOP_get_param, &param), -XEN_EINVAL);
+    param.index = HVM_PARAM_STORE_PFN;
+    param.value = 0x1234;
+    check("hvm_op HVMOP_set_param HVM_PARAM_STORE_PFN on itself",
+          HYPERVISOR_hvm_op(HVMOP_set_param, &param), -XEN_EPERM);
+    param.domid = 0x7000;
+    check("hvm_op HVMOP_get_param of a domain that does not exist",
+          HYPERVISOR_hvm_op(HVMOP_get_param, &param), -XEN_ESRCH);
+    check("hvm_op unknown op 0x7f", HYPERVISOR_hvm_op(0x7f, NULL), -XEN_ENOSYS);
+
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 1, .gpfn = 0x200,
+    };
+    check("memory_op XENMEM_add_to_physmap shared_info idx 1",
+          HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
     check("xen_version XENVER_pagesize NULL",
           HYPERVISOR_xen_version(XENVER_pagesize, NULL), 4096);
 

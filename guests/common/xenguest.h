@@ -24,6 +24,7 @@
 
 /* Xen's errno values (xen/errno.h) we print or check. */
 #define XEN_EPERM   1
+#define XEN_ESRCH   3
 #define XEN_EFAULT  14
 #define XEN_EINVAL  22
 #define XEN_ENOSYS  38

@@ -2,6 +2,8 @@ package xenshim.x86;
 
 import java.nio.file.Path;
 import java.util.Map;
+import xenshim.api.DomainDirectory;
+import xenshim.api.GuestConsole;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.Discovery;
 import xenshim.dispatcher.HypercallTable;
@@ -9,26 +11,40 @@ import xenshim.dispatcher.PlatformServices;
 import xenshim.dispatcher.PluginLayer;
 
 /**
- * The platform's services as handlers see them, and the tables built over
- * them: the built-in handlers of the boot layer, optionally with a folder of
- * plugin jars layered over them.
+ * The platform's services as handlers see them — the emulated Xen's version,
+ * the guest console, the domains — and the tables built over them: the
+ * built-in handlers of the boot layer, optionally with a folder of plugin
+ * jars layered over them.
  */
 public final class Platform {
 
     private final XenVersionInfo version;
+    private final GuestConsole console;
+    private final DomainRegistry domains = new DomainRegistry();
 
-    public Platform(XenVersionInfo version) {
+    public Platform(XenVersionInfo version, GuestConsole console) {
         this.version = version;
+        this.console = console;
     }
 
-    public static Platform defaults() {
-        return new Platform(XenVersionInfo.defaults());
+    public XenVersionInfo version() {
+        return version;
+    }
+
+    public GuestConsole console() {
+        return console;
+    }
+
+    public DomainRegistry domains() {
+        return domains;
     }
 
     /** The services bound in every table's injector. */
     public PlatformServices services() {
         return PlatformServices.builder()
                 .bind(XenVersionInfo.class, version)
+                .bind(GuestConsole.class, console)
+                .bind(DomainDirectory.class, domains)
                 .build();
     }
 

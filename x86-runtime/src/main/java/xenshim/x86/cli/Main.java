@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code xenshim}: boot Xen guests on KVM with Java hypercall handlers. */
 @Command(name = "xenshim", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A Xen hypercall shim for the JVM: boots Xen PVH guests on KVM, every hypercall served by Java handlers.",
-        subcommands = {TableCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, TableCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -37,12 +37,13 @@ public final class Main implements Runnable {
         }
     }
 
-    /** A user error is one line on stderr and status 2, not a stack trace. */
+    /** A failure is one line on stderr and status 1, not a stack trace (usage errors are 2, from picocli). */
     static final class Errors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
             commandLine.getErr().println("xenshim: " + e.getMessage());
-            return 2;
+            commandLine.getErr().flush();
+            return 1;
         }
     }
 }

@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import xenshim.api.xen.Hypercalls;
 import xenshim.dispatcher.HypercallTable;
+import xenshim.api.XenVersionInfo;
 import xenshim.x86.Platform;
+import xenshim.x86.StdoutConsole;
 
 /** {@code xenshim table}: what serves each slot. */
 @Command(name = "table", mixinStandardHelpOptions = true,
@@ -29,7 +31,7 @@ final class TableCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HypercallTable table = Platform.defaults().table(plugins, Preferences.parse(prefer));
+        HypercallTable table = new Platform(XenVersionInfo.defaults(), StdoutConsole.stdout()).table(plugins, Preferences.parse(prefer));
         PrintWriter out = spec.commandLine().getOut();
         for (HypercallTable.Slot slot : table.slots()) {
             out.printf("%3d  %-24s %s  %s%n", slot.nr(), Hypercalls.name(slot.nr()),

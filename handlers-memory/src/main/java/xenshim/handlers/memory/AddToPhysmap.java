@@ -1,0 +1,117 @@
+package xenshim.handlers.memory;
+
+import static xenshim.api.xen.XenErrno.XEN_EACCES;
+import static xenshim.api.xen.XenErrno.XEN_EDOM;
+import static xenshim.api.xen.XenErrno.XEN_EILSEQ;
+import static xenshim.api.xen.XenErrno.XEN_EINVAL;
+import static xenshim.api.xen.XenErrno.XEN_ENOSYS;
+import static xenshim.api.xen.XenErrno.XEN_EOVERFLOW;
+import static xenshim.api.xen.XenErrno.XEN_EPERM;
+import static xenshim.api.xen.XenErrno.XEN_ESRCH;
+
+import xenshim.api.Abi;
+import xenshim.api.CallContext;
+import xenshim.api.Domain;
+import xenshim.api.DomainDirectory;
+import xenshim.api.GuestMemory;
+import xenshim.api.PhysMap;
+import xenshim.api.xen.XenMemory;
+
+/**
+ * {@code XENMEM_add_to_physmap}, in the order of Xen 4.17's
+ * {@code do_memory_op}, {@code xatp_permission_check} and
+ * {@code xenmem_add_to_physmap}: {@code start_extent} wider than the 16-bit
+ * {@code size} ({@code -EDOM}); the struct copy ({@code -EFAULT});
+ * {@code XENMAPSPACE_gmfn_foreign}, which only the batch op takes
+ * ({@code -ENOSYS}); the domain by any id ({@code -ESRCH}); a target
+ * without a {@link PhysMap}, i.e. not translated ({@code -EACCES});
+ * {@code XENMAPSPACE_dev_mmio} unless a privileged domain maps into itself
+ * ({@code -EACCES}); a foreign target for an unprivileged caller
+ * ({@code -EPERM}); {@code gpfn == INVALID_GFN} ({@code -EINVAL}). Then one
+ * frame of the space is mapped by the target's physmap, whose result is
+ * returned; or, for {@code XENMAPSPACE_gmfn_range}, {@code size} frames from
+ * {@code start_extent} on as {@code XENMAPSPACE_gmfn}, stopping at the first
+ * failure ({@code size < start_extent} is {@code -EILSEQ}, a range that
+ * wraps is {@code -EOVERFLOW}). Xen may preempt a range with a
+ * continuation; xenshim does the whole range (at most 0xffff frames) in one
+ * call.
+ *
+ * <p>For a compat caller {@code idx} and {@code gpfn} are 32-bit and
+ * zero-extended, as Xen's compat translation does, so a compat
+ * {@code gpfn} of {@code 0xffffffff} is not {@code INVALID_GFN} (all ones in
+ * 64 bits) and goes to the physmap, as in Xen.
+ */
+final class AddToPhysmap {
+
+    /** {@code INVALID_GFN}: {@code ~0UL}. */
+    static final long INVALID_GFN = -1L;
+
+    private AddToPhysmap() {
+    }
+
+    static long serve(CallContext ctx, DomainDirectory domains, long startExtent, long arg) {
+        if (Long.compareUnsigned(startExtent, 0xFFFF) > 0) {
+            return -XEN_EDOM;
+        }
+        Abi abi = ctx.abi();
+        MemopLayout layout = MemopLayout.of(abi);
+        GuestMemory memory = ctx.memory();
+        int domid = Short.toUnsignedInt(memory.read16(arg + layout.atpDomid));
+        int size = Short.toUnsignedInt(memory.read16(arg + layout.atpSize));
+        int space = memory.read32(arg + layout.atpSpace);
+        long idx = abi.readULong(memory, arg + layout.atpIdx);
+        long gpfn = abi.readULong(memory, arg + layout.atpGpfn);
+
+        if (space == XenMemory.XENMAPSPACE_gmfn_foreign) {
+            return -XEN_ENOSYS;
+        }
+        Domain caller = ctx.domain();
+        Domain target = domains.byAnyId(caller, domid).orElse(null);
+        if (target == null) {
+            return -XEN_ESRCH;
+        }
+        PhysMap physMap = target.find(PhysMap.KEY).orElse(null);
+        int rc = permissionCheck(caller, target, physMap, space);
+        if (rc != 0) {
+            return rc;
+        }
+        if (gpfn == INVALID_GFN) {
+            return -XEN_EINVAL;
+        }
+        if (space != XenMemory.XENMAPSPACE_gmfn_range) {
+            return physMap.addToPhysmap(space, idx, gpfn);
+        }
+        return addRange(physMap, idx, gpfn, size, (int) startExtent);
+    }
+
+    /** {@code xatp_permission_check}. */
+    private static int permissionCheck(Domain caller, Domain target, PhysMap physMap, int space) {
+        if (physMap == null) { // !paging_mode_translate(d)
+            return -XEN_EACCES;
+        }
+        if (space == XenMemory.XENMAPSPACE_dev_mmio && !(target.isPrivileged() && target == caller)) {
+            return -XEN_EACCES;
+        }
+        if (target != caller && !caller.isPrivileged()) { // xsm_add_to_physmap(XSM_TARGET)
+            return -XEN_EPERM;
+        }
+        return 0;
+    }
+
+    /** The {@code XENMAPSPACE_gmfn_range} part of {@code xenmem_add_to_physmap}; bounded by {@code size <= 0xffff}. */
+    private static long addRange(PhysMap physMap, long idx, long gpfn, int size, int start) {
+        if (size < start) {
+            return -XEN_EILSEQ;
+        }
+        if (Long.compareUnsigned(gpfn + size, gpfn) < 0 || Long.compareUnsigned(idx + size, idx) < 0) {
+            return -XEN_EOVERFLOW;
+        }
+        for (int i = start; i < size; i++) {
+            int rc = physMap.addToPhysmap(XenMemory.XENMAPSPACE_gmfn, idx + i, gpfn + i);
+            if (rc < 0) {
+                return rc;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,135 @@
+package xenshim.handlers.memory;
+
+import xenshim.api.Abi;
+import xenshim.api.CallContext;
+import xenshim.api.Domain;
+import xenshim.api.DomainDirectory;
+import xenshim.api.GuestFault;
+import xenshim.api.GuestMemory;
+import xenshim.api.PhysMap;
+import xenshim.api.xen.XenMemory;
+
+/**
+ * {@code XENMEM_increase_reservation}, {@code XENMEM_decrease_reservation}
+ * and {@code XENMEM_populate_physmap}, as Xen 4.17's {@code do_memory_op}
+ * serves them: the result is always the number of extents done, never an
+ * errno. Every early failure (the struct cannot be read, too many extents,
+ * {@code start_extent >= nr_extents}, no such domain, refused
+ * {@code mem_flags}, a foreign target for an unprivileged caller, too large
+ * an extent order) returns {@code start_extent}; a failure at extent
+ * {@code i} returns {@code i}. A guest fault is caught here for that reason.
+ *
+ * <p>Deviations, all returning what Xen returns for an allocation failure:
+ * {@code increase_reservation} allocates pages without mapping them, which
+ * xenshim's physmap cannot do (and its domains are built at
+ * {@code max_pages}), so it does no extent; a target without a
+ * {@link PhysMap} (not translated) does no extent; populate-on-demand for
+ * another domain is not supported and does no extent (on oneself it stops
+ * at once, as in Xen).
+ */
+final class Reservation {
+
+    /** {@code UINT_MAX >> MEMOP_EXTENT_SHIFT}: more extents than a continuation can encode. */
+    static final long MAX_NR_EXTENTS = 0xFFFF_FFFFL >>> XenMemory.MEMOP_EXTENT_SHIFT;
+    /** {@code max_order()} for the control domain ({@code PAGEALLOC_MAX_ORDER}), also {@code MAX_ORDER}. */
+    static final int CONTROL_DOMAIN_MAX_ORDER = 18;
+    /** {@code MAX_ORDER} on x86: the largest order at all, and the populate-on-demand limit. */
+    static final int MAX_ORDER = 18;
+
+    private Reservation() {
+    }
+
+    /** Serves one reservation op; {@code op} is one of the three. */
+    static long serve(CallContext ctx, DomainDirectory domains, int op, long startExtent, long arg) {
+        Abi abi = ctx.abi();
+        MemopLayout layout = MemopLayout.of(abi);
+        GuestMemory memory = ctx.memory();
+        long extentStart;
+        long nrExtents;
+        int extentOrder;
+        int memFlags;
+        int domid;
+        try {
+            extentStart = abi.readULong(memory, arg + layout.reservationExtentStart);
+            nrExtents = abi.readULong(memory, arg + layout.reservationNrExtents);
+            extentOrder = memory.read32(arg + layout.reservationExtentOrder);
+            memFlags = memory.read32(arg + layout.reservationMemFlags);
+            domid = Short.toUnsignedInt(memory.read16(arg + layout.reservationDomid));
+        } catch (GuestFault fault) {
+            return startExtent;
+        }
+        if (Long.compareUnsigned(nrExtents, MAX_NR_EXTENTS) > 0
+                || Long.compareUnsigned(startExtent, nrExtents) >= 0) {
+            return startExtent;
+        }
+        Domain caller = ctx.domain();
+        Domain target = domains.byAnyId(caller, domid).orElse(null);
+        if (target == null || !MemFlags.acceptable(caller, memFlags)) {
+            return startExtent;
+        }
+        if (target != caller && !caller.isPrivileged()) { // xsm_memory_adjust_reservation(XSM_TARGET)
+            return startExtent;
+        }
+        boolean pod = op == XenMemory.XENMEM_populate_physmap && MemFlags.populateOnDemand(memFlags);
+        int maxOrder = pod ? MAX_ORDER : maxOrder(caller);
+        if (Integer.compareUnsigned(extentOrder, maxOrder) > 0) {
+            return startExtent;
+        }
+        PhysMap physMap = target.find(PhysMap.KEY).orElse(null);
+        if (physMap == null) {
+            return startExtent;
+        }
+        return switch (op) {
+            case XenMemory.XENMEM_populate_physmap -> pod
+                    ? startExtent // PoD on oneself stops at once in Xen; for another domain xenshim has none
+                    : populate(physMap, abi, memory, extentStart, startExtent, nrExtents, extentOrder);
+            case XenMemory.XENMEM_decrease_reservation ->
+                    decrease(physMap, abi, memory, extentStart, startExtent, nrExtents, extentOrder);
+            default -> startExtent; // increase_reservation: no unmapped allocation in xenshim
+        };
+    }
+
+    /** {@code max_order(current->domain)} on x86 with the default {@code memop-max-order}. */
+    static int maxOrder(Domain caller) {
+        return caller.isPrivileged() ? CONTROL_DOMAIN_MAX_ORDER : XenMemory.DOMU_MAX_ORDER;
+    }
+
+    /**
+     * {@code populate_physmap} for a translated domain: each {@code extent_start[i]}
+     * is a gpfn to fill with 2^order pages. Bounded by {@code nrExtents <= MAX_NR_EXTENTS}.
+     */
+    private static long populate(PhysMap physMap, Abi abi, GuestMemory memory, long list,
+                                 long start, long nrExtents, int order) {
+        long i = start;
+        for (; i < nrExtents; i++) {
+            long gpfn;
+            try {
+                gpfn = abi.readULong(memory, list + i * abi.longSize());
+            } catch (GuestFault fault) {
+                break;
+            }
+            if (!physMap.populate(gpfn, order)) {
+                break;
+            }
+        }
+        return i;
+    }
+
+    /** {@code decrease_reservation}: the physmap gives back each extent, or stops the loop. */
+    private static long decrease(PhysMap physMap, Abi abi, GuestMemory memory, long list,
+                                 long start, long nrExtents, int order) {
+        long i = start;
+        for (; i < nrExtents; i++) {
+            long gmfn;
+            try {
+                gmfn = abi.readULong(memory, list + i * abi.longSize());
+            } catch (GuestFault fault) {
+                break;
+            }
+            if (physMap.decrease(gmfn, order) != 0) {
+                break;
+            }
+        }
+        return i;
+    }
+}

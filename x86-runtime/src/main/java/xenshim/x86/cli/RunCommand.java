@@ -1,0 +1,163 @@
+package xenshim.x86.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import xenshim.api.Domain;
+import xenshim.api.XenVersionInfo;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.x86.Platform;
+import xenshim.x86.StdoutConsole;
+import xenshim.x86.boot.ElfImage;
+import xenshim.x86.vm.HypercallTracer;
+import xenshim.x86.vm.Machine;
+import xenshim.x86.vm.Outcome;
+
+/** {@code xenshim run}: boots a Xen PVH guest on KVM. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Boots a Xen PVH guest ELF on KVM (the bundled demo guest when none is given), prints its console "
+                    + "on stdout, and exits with a status for how it ended. Traces, statistics and errors go to stderr.",
+            "",
+            "Exit status: 0 the guest powered off (SHUTDOWN_poweroff); 11 reboot, 12 suspend, 13 crash, "
+                    + "14 watchdog, 15 soft_reset; 19 another shutdown reason; 20 triple fault; "
+                    + "21 KVM could not run the guest (emulation failure, failed entry); 22 --timeout passed; "
+                    + "23 halted with interrupts off; 1 xenshim could not start it (bad ELF, no KVM); "
+                    + "2 bad command line; 130 interrupted."})
+final class RunCommand implements Callable<Integer> {
+
+    static final List<String> BUNDLED = List.of("demo", "badcall", "triplefault", "spin", "bench");
+
+    @Parameters(arity = "0..1", paramLabel = "GUEST.ELF", description = "The guest kernel (ELF32 or ELF64, x86-64).")
+    Path guest;
+
+    @Option(names = "--bundled", paramLabel = "NAME",
+            description = "Run a bundled guest instead of a file: ${COMPLETION-CANDIDATES}.",
+            completionCandidates = BundledNames.class)
+    String bundled;
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", defaultValue = "128M",
+            description = "Guest RAM: a number of MiB, or with a K/M/G suffix (default: ${DEFAULT-VALUE}).")
+    String memory;
+
+    @Option(names = "--cmdline", paramLabel = "TEXT", defaultValue = "",
+            description = "The guest's command line (hvm_start_info).")
+    String cmdline;
+
+    @Option(names = "--timeout", paramLabel = "TIME", defaultValue = "0",
+            description = "Stop the guest after this long: seconds, or with ms/s/m; 0 for no limit (default).")
+    String timeout;
+
+    @Option(names = "--trace", description = "Print one line per hypercall on stderr: vCPU, name, sub-op, arguments, result.")
+    boolean trace;
+
+    @Option(names = "--domid", paramLabel = "ID", defaultValue = "1", description = "The guest's domain id (default: ${DEFAULT-VALUE}).")
+    int domid;
+
+    @Option(names = "--xen-version", paramLabel = "MAJOR.MINOR", description = "The Xen version to emulate (default: 4.17).")
+    String xenVersion;
+
+    @Option(names = "--plugins", paramLabel = "DIR", description = "A folder of handler module jars layered over the built-in handlers.")
+    Path plugins;
+
+    @Option(names = "--prefer", paramLabel = "NR=MODULE", split = ",",
+            description = "Which provider wins a slot claimed twice, by module or class name.")
+    List<String> prefer = List.of();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    static final class BundledNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return BUNDLED.iterator();
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        long memoryBytes = Sizes.memory(spec, memory);
+        Duration limit = Sizes.duration(spec, "--timeout", timeout);
+        if (domid <= 0 || domid >= 0x7FF0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--domid must be 1..32751 (dom0 is the in-process backend)");
+        }
+        ElfImage image = loadImage();
+        XenVersionInfo version = XenVersionInfo.defaults();
+        if (xenVersion != null) {
+            version = Sizes.version(spec, version, xenVersion);
+        }
+        StdoutConsole console = StdoutConsole.stdout();
+        Platform platform = new Platform(version, console);
+        HypercallPage page = new HypercallPage(platform.table(plugins, Preferences.parse(prefer)));
+        Domain domain = Domain.guest(domid);
+        platform.domains().add(domain);
+        PrintWriter err = spec.commandLine().getErr();
+        HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
+
+        try (Machine machine = Machine.create(new Machine.Config(memoryBytes, cmdline, limit, domid, version),
+                image, domain, page, console, tracer)) {
+            CountDownLatch reported = new CountDownLatch(1);
+            Thread onCtrlC = new Thread(() -> {
+                machine.stop(new Outcome.Interrupted());
+                try {
+                    reported.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "xenshim-interrupt");
+            Runtime.getRuntime().addShutdownHook(onCtrlC);
+            Outcome outcome = machine.run();
+            console.flush();
+            err.println("xenshim: " + outcome.describe());
+            machine.stats().print(err);
+            reported.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onCtrlC);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is running and ends the JVM with its own status
+            }
+            return outcome.exitStatus();
+        }
+    }
+
+    private ElfImage loadImage() throws IOException {
+        if (guest != null && bundled != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give a GUEST.ELF or --bundled, not both");
+        }
+        if (guest == null) {
+            String name = bundled == null ? "demo" : bundled;
+            if (!BUNDLED.contains(name)) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--bundled: no guest '" + name + "'; there are " + String.join(", ", BUNDLED));
+            }
+            try (InputStream in = RunCommand.class.getModule().getResourceAsStream("xenshim/guests/" + name + ".elf")) {
+                if (in == null) {
+                    throw new IllegalStateException("the bundled guest " + name + ".elf is missing from the xenshim jar");
+                }
+                return ElfImage.parse("bundled " + name + ".elf", in.readAllBytes());
+            }
+        }
+        try {
+            if (Files.size(guest) > 1L << 30) {
+                throw new IllegalArgumentException(guest + ": larger than 1 GiB; not a guest kernel");
+            }
+            return ElfImage.parse(guest.toString(), Files.readAllBytes(guest));
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(guest + ": no such file");
+        } catch (IOException e) {
+            throw new IOException(guest + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+}

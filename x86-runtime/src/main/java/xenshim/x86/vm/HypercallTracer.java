@@ -1,0 +1,27 @@
+package xenshim.x86.vm;
+
+import java.io.PrintWriter;
+import xenshim.api.Abi;
+import xenshim.api.xen.Hypercalls;
+import xenshim.api.xen.SubOps;
+import xenshim.api.xen.XenErrno;
+
+/** {@code --trace}: one line per hypercall — vCPU, name, sub-op, arguments, result. */
+public final class HypercallTracer {
+
+    private final PrintWriter out;
+
+    public HypercallTracer(PrintWriter out) {
+        this.out = out;
+    }
+
+    public void trace(int vcpu, Abi abi, long nr, long a0, long a1, long a2, long a3, long a4, long result) {
+        String line = String.format("[vcpu%d%s] %s(%s, %#x, %#x, %#x, %#x) = %s", vcpu,
+                abi == Abi.X86_32 ? " compat" : "", Hypercalls.name(nr), SubOps.describe(nr, a0),
+                a1, a2, a3, a4, XenErrno.describe(result));
+        synchronized (out) {
+            out.println(line);
+            out.flush();
+        }
+    }
+}

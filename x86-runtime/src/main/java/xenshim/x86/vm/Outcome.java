@@ -1,0 +1,107 @@
+package xenshim.x86.vm;
+
+import xenshim.api.xen.XenSched;
+
+/**
+ * How a guest run ended, and the exit status {@code xenshim run} gives for it.
+ *
+ * <table>
+ * <caption>exit statuses</caption>
+ * <tr><td>0</td><td>the guest shut down with SHUTDOWN_poweroff</td></tr>
+ * <tr><td>11..15</td><td>it shut down with reboot (11), suspend (12), crash (13), watchdog (14), soft_reset (15)</td></tr>
+ * <tr><td>19</td><td>it shut down with a reason Xen does not define</td></tr>
+ * <tr><td>20</td><td>triple fault</td></tr>
+ * <tr><td>21</td><td>KVM could not run it (emulation failure, failed entry, unexpected exit)</td></tr>
+ * <tr><td>22</td><td>it ran past --timeout</td></tr>
+ * <tr><td>23</td><td>every vCPU halted with interrupts off</td></tr>
+ * <tr><td>130</td><td>interrupted (Ctrl-C)</td></tr>
+ * </table>
+ */
+public sealed interface Outcome {
+
+    int exitStatus();
+
+    /** One line for the user. */
+    String describe();
+
+    /** The guest shut down (SCHEDOP_shutdown), with Xen's shutdown code. */
+    record Shutdown(int code) implements Outcome {
+        @Override
+        public int exitStatus() {
+            if (code == XenSched.SHUTDOWN_poweroff) {
+                return 0;
+            }
+            return code <= XenSched.SHUTDOWN_MAX ? 10 + code : 19;
+        }
+
+        @Override
+        public String describe() {
+            return "guest shut down: " + XenSched.reasonName(code);
+        }
+    }
+
+    /** KVM_EXIT_SHUTDOWN: the guest triple-faulted. */
+    record TripleFault(int vcpu, String registers) implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 20;
+        }
+
+        @Override
+        public String describe() {
+            return "guest triple-faulted on vCPU " + vcpu + "\n" + registers;
+        }
+    }
+
+    /** KVM could not go on: an emulation failure, a failed VM entry, an exit xenshim does not handle. */
+    record Failure(int vcpu, String what, String registers) implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 21;
+        }
+
+        @Override
+        public String describe() {
+            return "vCPU " + vcpu + " stopped: " + what + "\n" + registers;
+        }
+    }
+
+    /** The guest was still running at the deadline. */
+    record Timeout(long millis, String registers) implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 22;
+        }
+
+        @Override
+        public String describe() {
+            return "guest still running after --timeout " + millis + " ms; stopped\n" + registers;
+        }
+    }
+
+    /** Every vCPU executed hlt with interrupts disabled: nothing can wake it. */
+    record Halted(int vcpu, String registers) implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 23;
+        }
+
+        @Override
+        public String describe() {
+            return "vCPU " + vcpu + " halted with interrupts disabled; nothing can wake it\n" + registers;
+        }
+    }
+
+    /** The user stopped the run. */
+    record Interrupted() implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 130;
+        }
+
+        @Override
+        public String describe() {
+            return "interrupted";
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package xenshim.x86.vm;
+
+import java.util.ArrayList;
+import java.util.List;
+import xenshim.api.XenVersionInfo;
+import xenshim.api.xen.XenCpuid;
+import xenshim.x86.kvm.CpuidEntry;
+
+/**
+ * The CPUID a vCPU sees: what KVM supports, without KVM's own hypervisor
+ * leaves, plus Xen's leaves at 0x40000000 as Xen 4.17 gives them to an HVM
+ * guest (signature, version, hypercall-page MSR, time leaf, HVM leaf with vCPU
+ * and domain ids). x2APIC and the TSC deadline timer are hidden: there is no
+ * in-kernel local APIC for them.
+ */
+public final class XenCpuidLeaves {
+
+    private static final int LEAF1_ECX_X2APIC = 1 << 21;
+    private static final int LEAF1_ECX_TSC_DEADLINE = 1 << 24;
+
+    private XenCpuidLeaves() {
+    }
+
+    public static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, XenVersionInfo version, int domid, int vcpuId) {
+        List<CpuidEntry> entries = new ArrayList<>();
+        for (CpuidEntry e : supported) {
+            if ((e.function() & 0xF000_0000) == 0x4000_0000) {
+                continue;
+            }
+            if (e.function() == 1) {
+                e = new CpuidEntry(e.function(), e.index(), e.flags(), e.eax(), e.ebx(),
+                        e.ecx() & ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE), e.edx());
+            }
+            entries.add(e);
+        }
+        int base = XenCpuid.XEN_CPUID_FIRST_LEAF;
+        entries.add(new CpuidEntry(base, 0, 0, base + XenCpuid.XEN_CPUID_MAX_NUM_LEAVES,
+                XenCpuid.XEN_CPUID_SIGNATURE_EBX, XenCpuid.XEN_CPUID_SIGNATURE_ECX, XenCpuid.XEN_CPUID_SIGNATURE_EDX));
+        entries.add(new CpuidEntry(base + 1, 0, 0, (int) version.packedVersion(), 0, 0, 0));
+        entries.add(new CpuidEntry(base + 2, 0, 0, 1, HypercallPageCode.MSR, 0, 0));
+        for (int sub = 0; sub < 3; sub++) {
+            // time leaf: native TSC (no vtsc), tsc_mode default, frequency not advertised
+            entries.add(new CpuidEntry(base + 3, sub, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0, 0, 0));
+        }
+        int hvmFlags = XenCpuid.XEN_HVM_CPUID_IOMMU_MAPPINGS | XenCpuid.XEN_HVM_CPUID_VCPU_ID_PRESENT
+                | XenCpuid.XEN_HVM_CPUID_DOMID_PRESENT | XenCpuid.XEN_HVM_CPUID_UPCALL_VECTOR;
+        entries.add(new CpuidEntry(base + 4, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, hvmFlags, vcpuId, domid, 0));
+        entries.add(new CpuidEntry(base + 5, 0, 0, 0, 0, 0, 0));
+        return entries;
+    }
+}
