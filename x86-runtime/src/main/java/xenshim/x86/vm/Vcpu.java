@@ -42,6 +42,7 @@ final class Vcpu implements Runnable {
     private final HypercallStats stats = new HypercallStats();
     private final HypercallTracer tracer;
     private final byte[] debugByte = new byte[1];
+    private final HypercallRegisters.RegisterFile registers;
 
     Vcpu(Machine machine, VcpuFd fd, int id, HypercallPage page, GuestPhysMemory phys, GuestConsole console,
          HypercallTracer tracer) {
@@ -54,6 +55,7 @@ final class Vcpu implements Runnable {
         this.context = new VcpuContext(machine.domain(), id, memory);
         this.console = console;
         this.tracer = tracer;
+        this.registers = fd::syncedReg;
     }
 
     int id() {
@@ -129,26 +131,12 @@ final class Vcpu implements Runnable {
 
     private void hypercall(long nr) {
         long efer = fd.syncedEfer();
-        boolean native64 = (efer & EFER_LMA) != 0 && fd.syncedCsL();
-        Abi abi = native64 ? Abi.X86_64 : Abi.X86_32;
-        long a0;
-        long a1;
-        long a2;
-        long a3;
-        long a4;
-        if (native64) {
-            a0 = fd.syncedReg(Reg.RDI);
-            a1 = fd.syncedReg(Reg.RSI);
-            a2 = fd.syncedReg(Reg.RDX);
-            a3 = fd.syncedReg(Reg.R10);
-            a4 = fd.syncedReg(Reg.R8);
-        } else {
-            a0 = fd.syncedReg(Reg.RBX) & 0xFFFF_FFFFL;
-            a1 = fd.syncedReg(Reg.RCX) & 0xFFFF_FFFFL;
-            a2 = fd.syncedReg(Reg.RDX) & 0xFFFF_FFFFL;
-            a3 = fd.syncedReg(Reg.RSI) & 0xFFFF_FFFFL;
-            a4 = fd.syncedReg(Reg.RDI) & 0xFFFF_FFFFL;
-        }
+        Abi abi = HypercallRegisters.abi(efer, fd.syncedCsL());
+        long a0 = HypercallRegisters.argument(abi, 0, registers);
+        long a1 = HypercallRegisters.argument(abi, 1, registers);
+        long a2 = HypercallRegisters.argument(abi, 2, registers);
+        long a3 = HypercallRegisters.argument(abi, 3, registers);
+        long a4 = HypercallRegisters.argument(abi, 4, registers);
         long cr0 = fd.syncedCr0();
         long result;
         long start = System.nanoTime();
@@ -160,7 +148,7 @@ final class Vcpu implements Runnable {
             result = page.invoke(context, nr, a0, a1, a2, a3, a4);
         }
         stats.record(nr, System.nanoTime() - start);
-        fd.setSyncedReg(Reg.RAX, native64 ? result : result & 0xFFFF_FFFFL);
+        fd.setSyncedReg(Reg.RAX, HypercallRegisters.rax(abi, result));
         if (tracer != null) {
             tracer.trace(id, abi, nr, a0, a1, a2, a3, a4, result);
         }

@@ -1,0 +1,43 @@
+package xenshim.x86.vm;
+
+import xenshim.api.Abi;
+import xenshim.x86.kvm.Reg;
+
+/**
+ * Xen's hypercall register convention, decided per call from the live CPU
+ * mode as Xen's {@code hvm_hypercall} does: a vCPU in 64-bit mode (EFER.LMA
+ * and CS.L) uses the native ABI, with arguments in rdi, rsi, rdx, r10, r8;
+ * anything else — a 32-bit guest, or a 64-bit guest calling from a
+ * compatibility-mode segment — uses the compat ABI with ebx, ecx, edx, esi,
+ * edi. The result goes to rax, or to eax (zero-extended) for compat.
+ */
+public final class HypercallRegisters {
+
+    /** Reads one register of the calling vCPU. */
+    @FunctionalInterface
+    public interface RegisterFile {
+        long get(Reg register);
+    }
+
+    private static final long EFER_LMA = 1L << 10;
+    private static final Reg[] NATIVE = {Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8};
+    private static final Reg[] COMPAT = {Reg.RBX, Reg.RCX, Reg.RDX, Reg.RSI, Reg.RDI};
+
+    private HypercallRegisters() {
+    }
+
+    /** The ABI of a call made with this EFER and this CS.L bit. */
+    public static Abi abi(long efer, boolean csLong) {
+        return (efer & EFER_LMA) != 0 && csLong ? Abi.X86_64 : Abi.X86_32;
+    }
+
+    /** Argument {@code index} (0..4) as the handler gets it: compat arguments are the low 32 bits. */
+    public static long argument(Abi abi, int index, RegisterFile registers) {
+        return abi == Abi.X86_64 ? registers.get(NATIVE[index]) : registers.get(COMPAT[index]) & 0xFFFF_FFFFL;
+    }
+
+    /** What goes to rax for {@code result}. */
+    public static long rax(Abi abi, long result) {
+        return abi == Abi.X86_64 ? result : result & 0xFFFF_FFFFL;
+    }
+}
