@@ -384,6 +384,17 @@ static void layouts(void)
     F(hvm_memmap_table_entry, size)
     F(hvm_memmap_table_entry, type)
     F(hvm_memmap_table_entry, reserved)
+
+    S(sched_remote_shutdown)
+    F(sched_remote_shutdown, domain_id)
+    F(sched_remote_shutdown, reason)
+
+    S(sched_watchdog)
+    F(sched_watchdog, id)
+    F(sched_watchdog, timeout)
+
+    S(sched_pin_override)
+    F(sched_pin_override, pcpu)
 }
 
 int main(void)

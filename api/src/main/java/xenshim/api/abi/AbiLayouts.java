@@ -42,6 +42,13 @@ public final class AbiLayouts {
     /** {@code struct hvm_memmap_table_entry} (arch-x86/hvm/start_info.h). */
     public final StructLayout hvm_memmap_table_entry;
 
+    /** {@code struct sched_remote_shutdown} (sched.h). */
+    public final StructLayout sched_remote_shutdown;
+    /** {@code struct sched_watchdog} (sched.h). */
+    public final StructLayout sched_watchdog;
+    /** {@code struct sched_pin_override} (sched.h). */
+    public final StructLayout sched_pin_override;
+
     private AbiLayouts(Abi abi) {
         xen_compile_info = CStruct.of(abi, "xen_compile_info")
                 .bytes("compiler", 64).bytes("compile_by", 16).bytes("compile_domain", 32).bytes("compile_date", 32)
@@ -63,13 +70,17 @@ public final class AbiLayouts {
                 .u32("memmap_entries").u32("reserved").build();
         hvm_memmap_table_entry = CStruct.of(abi, "hvm_memmap_table_entry")
                 .u64("addr").u64("size").u32("type").u32("reserved").build();
+        sched_remote_shutdown = CStruct.of(abi, "sched_remote_shutdown").u16("domain_id").u32("reason").build();
+        sched_watchdog = CStruct.of(abi, "sched_watchdog").u32("id").u32("timeout").build();
+        sched_pin_override = CStruct.of(abi, "sched_pin_override").u32("pcpu").build();
     }
 
     /** Every struct layout of this ABI, for the ABI probe. */
     public List<StructLayout> all() {
         return List.of(xen_compile_info, xen_platform_parameters, xen_feature_info, xen_build_id,
                 sched_shutdown, xen_hvm_param, xen_add_to_physmap, xen_memory_reservation, xen_memory_map,
-                xen_memory_domain, hvm_start_info, hvm_memmap_table_entry);
+                xen_memory_domain, hvm_start_info, hvm_memmap_table_entry, sched_remote_shutdown, sched_watchdog,
+                sched_pin_override);
     }
 
     /** The byte offset of {@code member} in {@code struct}. */

@@ -14,9 +14,11 @@ final class MemopLayout {
     private static final MemopLayout X86_32 = new MemopLayout(Abi.X86_32);
 
     /**
-     * {@code struct e820entry} ({@code arch-x86/xen.h}, {@code __attribute__((packed))}):
-     * {@code uint64_t addr; uint64_t size; uint32_t type;}, 20 bytes in both
-     * ABIs. Not in {@link AbiLayouts} yet.
+     * Xen's {@code struct e820entry} ({@code xen/arch/x86/include/asm/e820.h},
+     * {@code __attribute__((packed))}): {@code uint64_t addr; uint64_t size;
+     * uint32_t type;}, 20 bytes in both ABIs. The public headers do not define
+     * it ({@code memory.h} only says the buffer holds e820 entries), so the
+     * ABI probe cannot check it.
      */
     static final long E820_ADDR = 0;
     static final long E820_SIZE = 8;

@@ -1,25 +1,27 @@
 package xenshim.handlers.sched;
 
+import xenshim.api.abi.AbiLayouts;
+
 /**
- * Offsets of the {@code sched_op} argument structs that {@code AbiLayouts}
- * does not have yet ({@code xen/sched.h}); every one is the same in both
- * ABIs. {@code struct sched_shutdown} comes from {@code AbiLayouts}.
+ * Offsets of the {@code sched_op} argument structs ({@code xen/sched.h}),
+ * taken from {@link AbiLayouts}; each is the same in both ABIs (the ABI probe
+ * test checks both). {@code struct sched_shutdown} is used from
+ * {@code AbiLayouts} directly.
  */
 final class SchedStructs {
 
-    /** {@code struct sched_remote_shutdown { domid_t domain_id; unsigned int reason; }}: 8 bytes. */
-    static final long REMOTE_SHUTDOWN_DOMAIN_ID = 0;
-    static final long REMOTE_SHUTDOWN_REASON = 4;
-    static final long REMOTE_SHUTDOWN_SIZE = 8;
+    private static final AbiLayouts L = AbiLayouts.X86_64;
 
-    /** {@code struct sched_watchdog { uint32_t id; uint32_t timeout; }}: 8 bytes. */
-    static final long WATCHDOG_ID = 0;
-    static final long WATCHDOG_TIMEOUT = 4;
-    static final long WATCHDOG_SIZE = 8;
+    static final long REMOTE_SHUTDOWN_DOMAIN_ID = AbiLayouts.offset(L.sched_remote_shutdown, "domain_id");
+    static final long REMOTE_SHUTDOWN_REASON = AbiLayouts.offset(L.sched_remote_shutdown, "reason");
+    static final long REMOTE_SHUTDOWN_SIZE = L.sched_remote_shutdown.byteSize();
 
-    /** {@code struct sched_pin_override { int32_t pcpu; }}: 4 bytes. */
-    static final long PIN_OVERRIDE_PCPU = 0;
-    static final long PIN_OVERRIDE_SIZE = 4;
+    static final long WATCHDOG_ID = AbiLayouts.offset(L.sched_watchdog, "id");
+    static final long WATCHDOG_TIMEOUT = AbiLayouts.offset(L.sched_watchdog, "timeout");
+    static final long WATCHDOG_SIZE = L.sched_watchdog.byteSize();
+
+    static final long PIN_OVERRIDE_PCPU = AbiLayouts.offset(L.sched_pin_override, "pcpu");
+    static final long PIN_OVERRIDE_SIZE = L.sched_pin_override.byteSize();
 
     private SchedStructs() {
     }
