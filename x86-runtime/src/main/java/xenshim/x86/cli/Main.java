@@ -23,6 +23,15 @@ public final class Main implements Runnable {
                 .execute(args);
     }
 
+    /** {@link #execute(String...)} with picocli's output and error streams given (tests, embedding). */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        return new CommandLine(new Main())
+                .setOut(out)
+                .setErr(err)
+                .setExecutionExceptionHandler(new Errors())
+                .execute(args);
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());

@@ -210,11 +210,12 @@ public final class GuestPhysMemory implements PhysMap {
                 if (idx == gpfn) {
                     return 0;
                 }
+                Snapshot before = snapshot();
                 page = get(idx);
                 put(idx, NONE);
                 clear(gpfn);
                 put(gpfn, page);
-                return commit();
+                return commit(before);
             }
             // No grant table frames exist yet: every index is out of range, as for a domain with max_grant_frames 0.
             default -> {
@@ -225,13 +226,14 @@ public final class GuestPhysMemory implements PhysMap {
         if (hypervisorGpfn[index] == gpfn) {
             return 0;
         }
+        Snapshot before = snapshot();
         if (hypervisorGpfn[index] != NONE) {
             put(hypervisorGpfn[index], NONE);
         }
         clear(gpfn);
         put(gpfn, page);
         hypervisorGpfn[index] = gpfn;
-        return commit();
+        return commit(before);
     }
 
     @Override
@@ -249,6 +251,7 @@ public final class GuestPhysMemory implements PhysMap {
         if (totalPages + needed > ramPages || needed > freeRam.size()) {
             return false;
         }
+        Snapshot before = snapshot();
         for (long i = 0; i < count; i++) {
             if (!isRam(get(gpfn + i))) {
                 clear(gpfn + i);
@@ -258,7 +261,7 @@ public final class GuestPhysMemory implements PhysMap {
                 totalPages++;
             }
         }
-        return commit() == 0;
+        return commit(before) == 0;
     }
 
     @Override
@@ -267,19 +270,50 @@ public final class GuestPhysMemory implements PhysMap {
         if (order < 0 || order > 30 || gpfn < 0 || gpfn > MAX_GPFN - count) {
             return -XEN_EINVAL;
         }
+        Snapshot before = snapshot();
         for (long i = 0; i < count; i++) {
             if (!isRam(get(gpfn + i))) {
-                commit();
-                return -XEN_ENOENT;
+                int rc = commit(before);
+                return rc != 0 ? rc : -XEN_ENOENT;
             }
             clear(gpfn + i);
         }
-        return commit();
+        return commit(before);
     }
 
-    /** Brings KVM's slots in line with the map; -ENOMEM (and the old map's slots kept) if KVM has too few. */
-    private int commit() {
-        return updateSlots() ? 0 : -XEN_ENOMEM;
+    /**
+     * Brings KVM's slots in line with the map; -ENOMEM if KVM has too few, and
+     * then the map goes back to {@code before}, which the old slots still
+     * describe (else KVM would keep mapping frames the p2m calls holes, over
+     * pages that may be handed out again).
+     */
+    private int commit(Snapshot before) {
+        if (updateSlots()) {
+            return 0;
+        }
+        restore(before);
+        return -XEN_ENOMEM;
+    }
+
+    /** The mutable p2m state, to undo a change KVM's slots cannot follow. */
+    private record Snapshot(long[] ram, TreeMap<Long, Long> high, ArrayDeque<Long> free, long[] hypervisor,
+                            long totalPages, long maxMappedGpfn) {
+    }
+
+    private Snapshot snapshot() {
+        return new Snapshot(ramP2m.clone(), new TreeMap<>(highP2m), new ArrayDeque<>(freeRam), hypervisorGpfn.clone(),
+                totalPages, maxMappedGpfn);
+    }
+
+    private void restore(Snapshot s) {
+        System.arraycopy(s.ram(), 0, ramP2m, 0, ramP2m.length);
+        highP2m.clear();
+        highP2m.putAll(s.high());
+        freeRam.clear();
+        freeRam.addAll(s.free());
+        System.arraycopy(s.hypervisor(), 0, hypervisorGpfn, 0, hypervisorGpfn.length);
+        totalPages = s.totalPages();
+        maxMappedGpfn = s.maxMappedGpfn();
     }
 
     private boolean updateSlots() {

@@ -84,21 +84,22 @@ public final class Machine implements AutoCloseable {
      */
     public static Machine create(Config config, ElfImage image, Domain domain, HypercallPage page,
                                  GuestConsole console, HypercallTracer tracer) {
-        Kvm kvm = Kvm.open();
+        long hostBytes = config.memoryBytes() + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE;
+        var map = PvhLoader.memoryMap(config.memoryBytes());
+        GuestRam ram = GuestRam.allocate(hostBytes);
+        Kvm kvm = null;
         VmFd vm = null;
-        GuestRam ram = null;
         try {
+            // the image first: a guest that does not fit is reported as such, KVM or not
+            PvhLoader.Boot boot = PvhLoader.load(image, ram.segment().asSlice(0, config.memoryBytes()), map,
+                    config.cmdline());
+            kvm = Kvm.open();
             vm = kvm.createVm();
             VmFd theVm = vm;
             vm.enableCap(Kvm.CAP_X86_USER_SPACE_MSR, VmFd.MSR_EXIT_REASON_FILTER);
             vm.setMsrFilter(VmFd.MSR_FILTER_DEFAULT_ALLOW,
                     List.of(MsrFilterRange.exitOn(MsrFilterRange.READ | MsrFilterRange.WRITE, HypercallPageCode.MSR, 1)));
-            long hostBytes = config.memoryBytes() + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE;
-            ram = GuestRam.allocate(hostBytes);
             int slotLimit = Math.max(1, kvm.checkExtension(KVM_CAP_NR_MEMSLOTS));
-            var map = PvhLoader.memoryMap(config.memoryBytes());
-            PvhLoader.Boot boot = PvhLoader.load(image, ram.segment().asSlice(0, config.memoryBytes()), map,
-                    config.cmdline());
             GuestPhysMemory phys = new GuestPhysMemory(ram.segment(), config.memoryBytes(), map,
                     new GuestPhysMemory.Slots() {
                         @Override
@@ -111,19 +112,20 @@ public final class Machine implements AutoCloseable {
                             return slotLimit;
                         }
                     });
-            domain.attach(PhysMap.KEY, phys);
             Machine machine = new Machine(config, kvm, vm, ram, phys, domain);
-            domain.state(ShutdownState.KEY).onShutdown(code -> machine.stop(new Outcome.Shutdown(code)));
             machine.addBootVcpu(boot, page, console, tracer);
+            domain.attach(PhysMap.KEY, phys);
+            domain.state(ShutdownState.KEY).onShutdown(code -> machine.stop(new Outcome.Shutdown(code)));
             return machine;
         } catch (RuntimeException | Error e) {
+            // a vCPU made before the failure goes with its VM
             if (vm != null) {
                 vm.close();
             }
-            if (ram != null) {
-                ram.close();
+            if (kvm != null) {
+                kvm.close();
             }
-            kvm.close();
+            ram.close();
             throw e;
         }
     }

@@ -31,7 +31,7 @@ public sealed interface Outcome {
             if (code == XenSched.SHUTDOWN_poweroff) {
                 return 0;
             }
-            return code <= XenSched.SHUTDOWN_MAX ? 10 + code : 19;
+            return code > 0 && code <= XenSched.SHUTDOWN_MAX ? 10 + code : 19;
         }
 
         @Override

@@ -1,0 +1,147 @@
+package xenshim.x86.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import xenshim.api.Domain;
+import xenshim.api.XenVersionInfo;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.x86.Platform;
+import xenshim.x86.StdoutConsole;
+import xenshim.x86.boot.ElfImage;
+import xenshim.x86.kvm.Kvm;
+
+/**
+ * Boots the bundled guests on the real /dev/kvm, wired as {@code xenshim run}
+ * wires them (built-in handler table, Xen version, console, tracer), with the
+ * console captured. Needs /dev/kvm: skipped with the reason where it is
+ * missing; CI has it and runs these.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BundledGuestsKvmTest {
+
+    @BeforeAll
+    static void needKvm() {
+        String reason = Kvm.unavailableReason().orElse("");
+        if (!reason.isEmpty()) {
+            System.out.println("BundledGuestsKvmTest skipped: /dev/kvm is not usable: " + reason);
+        }
+        Assumptions.assumeTrue(reason.isEmpty(), () -> "needs /dev/kvm: " + reason);
+    }
+
+    /** How one guest run ended, what it printed, and what --trace wrote. */
+    record Run(Outcome outcome, String console, String trace, long millis) {
+    }
+
+    static ElfImage bundled(String name) throws Exception {
+        try (InputStream in = Machine.class.getModule().getResourceAsStream("xenshim/guests/" + name + ".elf")) {
+            assertThat(in).as("bundled %s.elf", name).isNotNull();
+            return ElfImage.parse("bundled " + name + ".elf", in.readAllBytes());
+        }
+    }
+
+    static Run boot(String name, XenVersionInfo version, Duration timeout, boolean trace) throws Exception {
+        ElfImage image = bundled(name);
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        StdoutConsole console = new StdoutConsole(captured);
+        Platform platform = new Platform(version, console);
+        HypercallPage page = new HypercallPage(platform.table(null, Map.of()));
+        Domain domain = Domain.guest(1);
+        platform.domains().add(domain);
+        StringWriter traced = new StringWriter();
+        HypercallTracer tracer = trace ? new HypercallTracer(new PrintWriter(traced)) : null;
+        long start = System.nanoTime();
+        try (Machine machine = Machine.create(new Machine.Config(128L << 20, "", timeout, 1, version),
+                image, domain, page, console, tracer)) {
+            Outcome outcome = machine.run();
+            console.flush();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            return new Run(outcome, captured.toString(StandardCharsets.UTF_8), traced.toString(), millis);
+        }
+    }
+
+    static Run boot(String name) throws Exception {
+        // a guest that should end by itself still gets a limit, so a hang fails the test instead of the build
+        return boot(name, XenVersionInfo.defaults(), Duration.ofSeconds(30), false);
+    }
+
+    @Test
+    void demoPowersOff() throws Exception {
+        Run run = boot("demo");
+        assertThat(run.outcome()).as(run.console()).isEqualTo(new Outcome.Shutdown(0));
+        assertThat(run.outcome().exitStatus()).isZero();
+        assertThat(run.console())
+                .contains("XENVER_version: Xen 4.17")
+                .contains("shared_info mapped at gpfn")
+                .contains("powering off");
+    }
+
+    @Test
+    void demoSeesTheEmulatedXenVersion() throws Exception {
+        Run run = boot("demo", XenVersionInfo.defaults().withVersion(4, 19), Duration.ofSeconds(30), false);
+        assertThat(run.outcome().exitStatus()).as(run.console()).isZero();
+        assertThat(run.console()).contains("XENVER_version: Xen 4.19").doesNotContain("Xen 4.17")
+                .contains("version 4.19 (cpuid)");
+    }
+
+    @Test
+    void badcallPassesEveryCheck() throws Exception {
+        Run run = boot("badcall");
+        assertThat(run.outcome().exitStatus()).as(run.console()).isZero();
+        assertThat(run.console()).contains("badcall: 19 passed, 0 failed").doesNotContain("FAIL ");
+    }
+
+    @Test
+    void triplefaultIsStatus20WithRegisters() throws Exception {
+        Run run = boot("triplefault");
+        assertThat(run.outcome()).as(run.console()).isInstanceOf(Outcome.TripleFault.class);
+        assertThat(run.outcome().exitStatus()).isEqualTo(20);
+        assertThat(run.outcome().describe()).contains("triple-faulted").contains("rip=").contains("cr3=");
+        assertThat(run.console()).contains("triplefault: loading empty IDT");
+    }
+
+    @Test
+    void spinningGuestTimesOut() throws Exception {
+        Run run = boot("spin", XenVersionInfo.defaults(), Duration.ofSeconds(1), false);
+        assertThat(run.outcome()).isInstanceOf(Outcome.Timeout.class);
+        assertThat(run.outcome().exitStatus()).isEqualTo(22);
+        assertThat(run.outcome().describe()).contains("--timeout 1000 ms").contains("rip=").contains("rax=");
+        assertThat(run.millis()).as("stopped soon after the deadline").isBetween(900L, 6000L);
+    }
+
+    @Test
+    void traceHasOneLinePerHypercall() throws Exception {
+        Run run = boot("demo", XenVersionInfo.defaults(), Duration.ofSeconds(30), true);
+        assertThat(run.outcome().exitStatus()).isZero();
+        assertThat(run.trace())
+                .contains("[vcpu0] xen_version(XENVER_version, 0x0, 0x0, 0x0, 0x0) = " + 0x40011)
+                .containsPattern("(?m)^\\[vcpu0\\] console_io\\(CONSOLEIO_write, 0x[0-9a-f]+, 0x[0-9a-f]+, 0x0, 0x0\\) = 0$")
+                .containsPattern("(?m)^\\[vcpu0\\] memory_op\\(XENMEM_add_to_physmap, ")
+                .containsPattern("(?m)^\\[vcpu0\\] sched_op\\(SCHEDOP_shutdown, ");
+        assertThat(run.trace().lines()).allMatch(l -> l.startsWith("[vcpu0] "));
+    }
+
+    @Test
+    void oneJvmRunsGuestsOneAfterAnother() throws Exception {
+        Run first = boot("triplefault");
+        Run second = boot("demo");
+        Run third = boot("badcall");
+        assertThat(first.outcome().exitStatus()).isEqualTo(20);
+        assertThat(second.outcome().exitStatus()).isZero();
+        assertThat(second.console()).contains("powering off");
+        assertThat(third.outcome().exitStatus()).isZero();
+        assertThat(Thread.getAllStackTraces().keySet()).as("vCPU threads ended")
+                .noneMatch(t -> t.getName().startsWith("vcpu") && t.isAlive());
+    }
+}

@@ -1,0 +1,75 @@
+package xenshim.x86.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import xenshim.api.XenVersionInfo;
+import xenshim.x86.kvm.CpuidEntry;
+
+class XenCpuidLeavesTest {
+
+    private static final int X2APIC = 1 << 21;
+    private static final int TSC_DEADLINE = 1 << 24;
+
+    private static final List<CpuidEntry> SUPPORTED = List.of(
+            new CpuidEntry(0, 0, 0, 0xD, 0x756e6547, 0x6c65746e, 0x49656e69),
+            new CpuidEntry(1, 0, 0, 0x906EA, 0x800, 0x7FFAFBFF | X2APIC | TSC_DEADLINE, 0xBFEBFBFF),
+            new CpuidEntry(7, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0x29C67AF, 0, 0),
+            new CpuidEntry(0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
+            new CpuidEntry(0x40000001, 0, 0, 0x01007AFB, 0, 0, 0),
+            new CpuidEntry(0x80000000, 0, 0, 0x80000008, 0, 0, 0));
+
+    private static Optional<CpuidEntry> leaf(List<CpuidEntry> entries, int function, int index) {
+        return entries.stream().filter(e -> e.function() == function && e.index() == index).findFirst();
+    }
+
+    @Test
+    void replacesKvmLeavesWithXens() {
+        XenVersionInfo version = XenVersionInfo.defaults();
+        List<CpuidEntry> entries = XenCpuidLeaves.forVcpu(SUPPORTED, version, 7, 3);
+
+        assertThat(entries).filteredOn(e -> e.function() == 0x40000000).hasSize(1);
+        CpuidEntry sig = leaf(entries, 0x40000000, 0).orElseThrow();
+        assertThat(sig.eax()).as("max leaf").isEqualTo(0x40000005);
+        byte[] text = new byte[12];
+        java.nio.ByteBuffer.wrap(text).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(sig.ebx()).putInt(sig.ecx()).putInt(sig.edx());
+        assertThat(new String(text, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("XenVMMXenVMM");
+        assertThat(entries).noneMatch(e -> e.ebx() == 0x4b4d564b); // "KVMK"
+
+        assertThat(leaf(entries, 0x40000001, 0).orElseThrow().eax()).isEqualTo((4 << 16) | 17);
+        CpuidEntry msr = leaf(entries, 0x40000002, 0).orElseThrow();
+        assertThat(msr.eax()).as("hypercall pages").isEqualTo(1);
+        assertThat(msr.ebx()).isEqualTo(0x40000000).isEqualTo(HypercallPageCode.MSR);
+
+        assertThat(entries).filteredOn(e -> e.function() == 0x40000003).hasSize(3)
+                .allMatch(e -> e.flags() == CpuidEntry.FLAG_SIGNIFICANT_INDEX);
+        CpuidEntry hvm = leaf(entries, 0x40000004, 0).orElseThrow();
+        assertThat(hvm.flags()).isEqualTo(CpuidEntry.FLAG_SIGNIFICANT_INDEX);
+        assertThat(hvm.eax() & (1 << 3)).as("VCPU_ID_PRESENT").isNotZero();
+        assertThat(hvm.eax() & (1 << 4)).as("DOMID_PRESENT").isNotZero();
+        assertThat(hvm.ebx()).as("vcpu id").isEqualTo(3);
+        assertThat(hvm.ecx()).as("domid").isEqualTo(7);
+        assertThat(leaf(entries, 0x40000005, 0)).isPresent();
+        assertThat(entries).noneMatch(e -> e.function() > 0x40000005 && (e.function() & 0xF0000000) == 0x40000000);
+    }
+
+    @Test
+    void hidesX2apicAndTscDeadlineAndKeepsTheRest() {
+        List<CpuidEntry> entries = XenCpuidLeaves.forVcpu(SUPPORTED, XenVersionInfo.defaults(), 1, 0);
+        CpuidEntry one = leaf(entries, 1, 0).orElseThrow();
+        assertThat(one.ecx() & X2APIC).isZero();
+        assertThat(one.ecx() & TSC_DEADLINE).isZero();
+        assertThat(one.ecx()).isEqualTo(0x7FFAFBFF & ~(X2APIC | TSC_DEADLINE));
+        assertThat(one.eax()).isEqualTo(0x906EA);
+        assertThat(one.edx()).isEqualTo(0xBFEBFBFF);
+        assertThat(entries).contains(SUPPORTED.get(0), SUPPORTED.get(2), SUPPORTED.get(5));
+    }
+
+    @Test
+    void versionLeafFollowsTheEmulatedVersion() {
+        List<CpuidEntry> entries = XenCpuidLeaves.forVcpu(SUPPORTED, XenVersionInfo.defaults().withVersion(4, 19), 1, 0);
+        assertThat(leaf(entries, 0x40000001, 0).orElseThrow().eax()).isEqualTo(0x40013);
+    }
+}
