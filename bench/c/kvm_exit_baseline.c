@@ -16,6 +16,12 @@
  *     data is the hypercall number.
  *   - Registers via KVM_CAP_SYNC_REGS (regs + sregs in kvm_run), no extra
  *     vCPU ioctls per hypercall.
+ *   - The MSR filter traps reads and writes of the hypercall MSR (reads
+ *     return 0), as the Java VMM's does.
+ *
+ * The statistics line on stderr also gives the host TSC rate measured over
+ * the run (tsc_khz=...), so a harness can turn the guest's rdtsc cycles into
+ * wall-clock time (the guest reads the host TSC, plus an offset).
  *
  * It serves only what the bench guest needs: xen_version(XENVER_version),
  * console_io(CONSOLEIO_write), sched_op(SCHEDOP_shutdown); anything else
@@ -43,6 +49,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #ifdef XENSHIM_TEST_EXTRAS
 /* Test build only (kvm_guest_tester): a few more Xen answers so the demo
@@ -671,7 +678,8 @@ int main(int argc, char **argv)
     memset(&filter, 0, sizeof(filter));
     filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
     filter.ranges[0] = (struct kvm_msr_filter_range){
-        .flags = KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = HCALL_MSR, .bitmap = deny_bitmap,
+        .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = HCALL_MSR,
+        .bitmap = deny_bitmap,
     };
     xioctl(vm, KVM_X86_SET_MSR_FILTER, &filter, "KVM_X86_SET_MSR_FILTER");
 
@@ -703,6 +711,7 @@ int main(int argc, char **argv)
     uint64_t hcall_exits = 0, exits = 0;
     int status = -1;
     uint64_t t0 = now_ns();
+    uint64_t tsc0 = __rdtsc();
     while (status < 0) {
         run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
         if (ioctl(vcpu_fd, KVM_RUN, 0) < 0) {
@@ -755,7 +764,12 @@ int main(int argc, char **argv)
             }
             break;
         case KVM_EXIT_X86_RDMSR:
-            run->msr.error = 1;
+            if (run->msr.index == HCALL_MSR) {
+                run->msr.data = 0;                /* Xen reads the hypercall MSR as 0 */
+                run->msr.error = 0;
+            } else {
+                run->msr.error = 1;
+            }
             break;
         case KVM_EXIT_HLT:
             fprintf(stderr, "kvm_exit_baseline: guest halted\n");
@@ -784,10 +798,12 @@ int main(int argc, char **argv)
         }
     }
     uint64_t t1 = now_ns();
+    uint64_t tsc1 = __rdtsc();
     fflush(stdout);
     fprintf(stderr, "kvm_exit_baseline: exit status %d, %" PRIu64 " exits, %" PRIu64
-            " hypercall exits, %" PRIu64 " ns total, %.1f ns per hypercall exit\n",
+            " hypercall exits, %" PRIu64 " ns total, %.1f ns per hypercall exit, tsc_khz=%.0f\n",
             status, exits, hcall_exits, t1 - t0,
-            hcall_exits ? (double)(t1 - t0) / (double)hcall_exits : 0.0);
+            hcall_exits ? (double)(t1 - t0) / (double)hcall_exits : 0.0,
+            t1 > t0 ? (double)(tsc1 - tsc0) * 1e6 / (double)(t1 - t0) : 0.0);
     return status;
 }

@@ -69,12 +69,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--xen-version", paramLabel = "MAJOR.MINOR", description = "The Xen version to emulate (default: 4.17).")
     String xenVersion;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "A folder of handler module jars layered over the built-in handlers.")
-    Path plugins;
-
-    @Option(names = "--prefer", paramLabel = "NR=MODULE", split = ",",
-            description = "Which provider wins a slot claimed twice, by module or class name.")
-    List<String> prefer = List.of();
+    @CommandLine.Mixin
+    TableSource source = new TableSource();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -100,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
         }
         StdoutConsole console = StdoutConsole.stdout();
         Platform platform = new Platform(version, console);
-        HypercallPage page = new HypercallPage(platform.table(plugins, Preferences.parse(prefer)));
+        HypercallPage page = new HypercallPage(source.table(platform));
         Domain domain = Domain.guest(domid);
         platform.domains().add(domain);
         PrintWriter err = spec.commandLine().getErr();

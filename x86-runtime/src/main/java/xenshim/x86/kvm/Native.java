@@ -122,18 +122,7 @@ final class Native {
 
     /** ioctl with an integer argument; returns the non-negative result or throws naming {@code name}. */
     static int ioctl(String name, int fd, long request, long arg) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = arena.allocate(CAPTURE_LAYOUT);
-            int r = (int) IOCTL_LONG.invokeExact(capture, fd, request, arg);
-            if (r < 0) {
-                throw new KvmException(name, errno(capture));
-            }
-            return r;
-        } catch (KvmException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return ioctl(name, fd, request, MemorySegment.ofAddress(arg));
     }
 
     /** Opens {@code path} read-write, close-on-exec; returns the fd or {@code -errno}. */

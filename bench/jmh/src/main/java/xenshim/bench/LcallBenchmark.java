@@ -1,0 +1,168 @@
+package xenshim.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import xenshim.api.CallContext;
+import xenshim.api.HypercallHandler;
+import xenshim.api.XenVersionInfo;
+import xenshim.api.abi.AbiLayouts;
+import xenshim.api.xen.Hypercalls;
+import xenshim.api.xen.XenVersion;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.dispatcher.HypercallTable;
+import xenshim.dispatcher.Lcall;
+import xenshim.dispatcher.Provider;
+import xenshim.handlers.version.XenVersionHandler;
+
+/**
+ * The in-process hypercall path (DESIGN.md, "Speed": an lcall costs a few
+ * nanoseconds over a direct Java call and allocates nothing).
+ *
+ * <ul>
+ * <li>{@link #directTrivial}: a direct Java call of a trivial handler's
+ *     {@code handle()}, the floor.</li>
+ * <li>{@link #lcallTrivial}: the same handler through
+ *     {@link Lcall#invoke} → {@link HypercallPage} → {@link HypercallTable}
+ *     (slot lookup, the running-call count, the failure guard).</li>
+ * <li>{@link #lcallXenVersion}: the real {@link XenVersionHandler},
+ *     {@code XENVER_version}.</li>
+ * <li>{@link #lcallGetFeatures}: {@code XENVER_get_features} with its
+ *     {@code struct xen_feature_info} in the caller's arena (one bounds-checked
+ *     4-byte read and one 4-byte write through {@code GuestMemory}).</li>
+ * </ul>
+ * Run with {@code -prof gc}: {@code gc.alloc.rate.norm} must be ~0 B/op.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
+public class LcallBenchmark {
+
+    /** The slot the trivial handler sits in (an unused one, so it cannot be mistaken for a real call). */
+    static final int TRIVIAL_NR = Hypercalls.NR_SLOTS - 1;
+
+    /** Returns its first argument plus one: enough work that the call cannot be folded away. */
+    public static final class TrivialHandler implements HypercallHandler {
+        @Override
+        public long handle(CallContext ctx, long a0, long a1, long a2, long a3, long a4) {
+            return a0 + 1;
+        }
+    }
+
+    private static final long SUBMAP_IDX =
+            AbiLayouts.offset(AbiLayouts.X86_64.xen_feature_info, "submap_idx");
+    private static final long SUBMAP =
+            AbiLayouts.offset(AbiLayouts.X86_64.xen_feature_info, "submap");
+
+    private Arena arena;
+    private MemorySegment features;
+    private long featuresAddress;
+    private HypercallHandler trivial;
+    private CallContext context;
+    private Lcall lcall;
+    /** Varies per call so the JIT cannot treat the argument as a constant. */
+    private long arg;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        arena = Arena.ofConfined();
+        MemorySegment dom0Memory = arena.allocate(4096, 4096);
+        features = dom0Memory.asSlice(0, AbiLayouts.X86_64.xen_feature_info.byteSize());
+        featuresAddress = features.address();
+        trivial = new TrivialHandler();
+        HypercallTable table = HypercallTable.builder("bench")
+                .add(TRIVIAL_NR, Provider.of(TrivialHandler.class), trivial)
+                .add(new XenVersionHandler(XenVersionInfo.defaults()))
+                .build();
+        lcall = Lcall.dom0(new HypercallPage(table), dom0Memory);
+        context = lcallContext(lcall);
+        check();
+    }
+
+    /** The same kind of context an lcall carries, for the direct call. */
+    private static CallContext lcallContext(Lcall lcall) {
+        return new CallContext() {
+            @Override
+            public xenshim.api.Domain domain() {
+                return lcall.domain();
+            }
+
+            @Override
+            public int vcpuId() {
+                return 0;
+            }
+
+            @Override
+            public xenshim.api.Abi abi() {
+                return xenshim.api.Abi.X86_64;
+            }
+
+            @Override
+            public xenshim.api.GuestMemory memory() {
+                return lcall.memory();
+            }
+        };
+    }
+
+    /** Fails the trial (not silently measures an error path) if a call does not do what it should. */
+    private void check() {
+        if (lcall.invoke(TRIVIAL_NR, 41) != 42) {
+            throw new IllegalStateException("trivial handler not reached through the page");
+        }
+        long version = lcall.invoke(Hypercalls.__HYPERVISOR_xen_version, XenVersion.XENVER_version, 0);
+        if (version != XenVersionInfo.defaults().packedVersion()) {
+            throw new IllegalStateException("XENVER_version returned " + version);
+        }
+        features.set(ValueLayout.JAVA_INT, SUBMAP, -1);
+        long rc = lcallGetFeatures();
+        int submap = features.get(ValueLayout.JAVA_INT, SUBMAP);
+        if (rc != submap || submap == -1) {
+            throw new IllegalStateException("XENVER_get_features returned " + (rc - submap) + ", submap 0x"
+                    + Integer.toHexString(submap));
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public long directTrivial() {
+        return trivial.handle(context, arg++, 0, 0, 0, 0);
+    }
+
+    @Benchmark
+    public long lcallTrivial() {
+        return lcall.invoke(TRIVIAL_NR, arg++);
+    }
+
+    @Benchmark
+    public long lcallXenVersion() {
+        return lcall.invoke(Hypercalls.__HYPERVISOR_xen_version, XenVersion.XENVER_version, 0);
+    }
+
+    @Benchmark
+    public long lcallGetFeatures() {
+        features.set(ValueLayout.JAVA_INT, SUBMAP_IDX, 0);
+        long rc = lcall.invoke(Hypercalls.__HYPERVISOR_xen_version, XenVersion.XENVER_get_features,
+                featuresAddress);
+        return rc + features.get(ValueLayout.JAVA_INT, SUBMAP);
+    }
+}
