@@ -1,0 +1,97 @@
+package xenshim.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** Bounds, page splitting and fault rules of the memory every handler reads guest data through. */
+class PagedGuestMemoryTest {
+
+    static final long BASE = 0x40_0000;
+    static final int PAGE = PagedGuestMemory.PAGE_SIZE;
+
+    /** Three pages at BASE, the middle one unmapped, the last read-only. */
+    static final class Holey extends PagedGuestMemory {
+        Holey() {
+            super(Arena.ofAuto().allocate(3L * PAGE, PAGE));
+        }
+
+        @Override
+        protected long translate(long address, boolean write) {
+            long offset = address - BASE;
+            if (offset < 0 || offset >= 3L * PAGE) {
+                return -1;
+            }
+            int page = (int) (offset / PAGE);
+            return page == 1 || (page == 2 && write) ? -1 : offset;
+        }
+    }
+
+    @Test
+    void valuesAreLittleEndianAndSplitAcrossPagesWhenBothAreMapped() {
+        try (Arena arena = Arena.ofConfined()) {
+            SegmentGuestMemory memory = new SegmentGuestMemory(arena.allocate(2L * PAGE), BASE);
+            long straddle = BASE + PAGE - 3;
+            memory.write64(straddle, 0x1122_3344_5566_7788L);
+            assertThat(memory.read64(straddle)).isEqualTo(0x1122_3344_5566_7788L);
+            assertThat(memory.read8(straddle)).isEqualTo((byte) 0x88);
+            assertThat(memory.read32(straddle + 4)).isEqualTo(0x1122_3344);
+            assertThat(memory.read16(straddle + 6)).isEqualTo((short) 0x1122);
+        }
+    }
+
+    @Test
+    void everythingOutsideTheSegmentFaultsIncludingTheLastBytes() {
+        try (Arena arena = Arena.ofConfined()) {
+            SegmentGuestMemory memory = new SegmentGuestMemory(arena.allocate(PAGE), BASE);
+            assertThatThrownBy(() -> memory.read8(BASE - 1)).isInstanceOf(GuestFault.class);
+            assertThatThrownBy(() -> memory.read8(BASE + PAGE)).isInstanceOf(GuestFault.class);
+            assertThatThrownBy(() -> memory.read64(BASE + PAGE - 4)).isInstanceOf(GuestFault.class);
+            assertThatThrownBy(() -> memory.write32(-1L, 0)).isInstanceOf(GuestFault.class);
+            assertThatThrownBy(() -> memory.read(Long.MAX_VALUE - 2, new byte[8], 0, 8)).isInstanceOf(GuestFault.class);
+            assertThat(memory.read64(BASE + PAGE - 8)).isZero();
+        }
+    }
+
+    @Test
+    void aCopyThatWouldFaultCopiesNothing() {
+        Holey memory = new Holey();
+        byte[] ones = new byte[PAGE + 16];
+        Arrays.fill(ones, (byte) 1);
+        assertThatThrownBy(() -> memory.write(BASE + PAGE - 16, ones, 0, 32))
+                .isInstanceOf(GuestFault.class)
+                .satisfies(f -> assertThat(((GuestFault) f).address()).isEqualTo(BASE + PAGE));
+        assertThat(memory.read64(BASE + PAGE - 16)).isZero();
+        assertThatThrownBy(() -> memory.fill(BASE, 2L * PAGE, (byte) 7)).isInstanceOf(GuestFault.class);
+        assertThat(memory.read8(BASE)).isZero();
+    }
+
+    @Test
+    void aReadOnlyPageFaultsOnWritesOnly() {
+        Holey memory = new Holey();
+        long readOnly = BASE + 2L * PAGE;
+        assertThat(memory.read32(readOnly)).isZero();
+        assertThatThrownBy(() -> memory.write8(readOnly, (byte) 1)).isInstanceOf(GuestFault.class);
+        assertThatThrownBy(() -> memory.write(readOnly, MemorySegment.ofArray(new byte[4]))).isInstanceOf(GuestFault.class);
+    }
+
+    @Test
+    void zeroLengthCopiesTouchNothingAndNeverFault() {
+        Holey memory = new Holey();
+        memory.read(BASE + PAGE, new byte[0], 0, 0);
+        memory.write(0xdead_0000L, new byte[4], 2, 0);
+        memory.fill(BASE + PAGE, 0, (byte) 1);
+    }
+
+    @Test
+    void javaSideBoundsAreCheckedToo() {
+        try (Arena arena = Arena.ofConfined()) {
+            SegmentGuestMemory memory = new SegmentGuestMemory(arena.allocate(PAGE), BASE);
+            assertThatThrownBy(() -> memory.read(BASE, new byte[4], 2, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+}
