@@ -1,7 +1,6 @@
 package xenshim.api;
 
 import java.lang.foreign.MemorySegment;
-import xenshim.api.abi.CString;
 
 /**
  * A caller's address space, little-endian, as a handler sees it.
@@ -53,15 +52,5 @@ public interface GuestMemory {
         byte[] bytes = new byte[length];
         read(address, bytes, 0, length);
         return bytes;
-    }
-
-    /**
-     * Writes {@code text} as a NUL-padded C char array of {@code size} bytes,
-     * truncated to {@code size - 1} bytes so it always ends in NUL (Xen's
-     * {@code safe_strcpy} into a zeroed buffer).
-     */
-    default void writeCString(long address, String text, int size) {
-        byte[] buffer = CString.encode(text, size);
-        write(address, buffer, 0, size);
     }
 }

@@ -71,10 +71,4 @@ public record XenVersionInfo(int major, int minor, String extraversion, String c
         return new XenVersionInfo(major, minor, text, compiler, compileBy, compileDomain, compileDate,
                 changeset, capabilities, commandline, buildId);
     }
-
-    /** With another hypervisor command line. */
-    public XenVersionInfo withCommandline(String text) {
-        return new XenVersionInfo(major, minor, extraversion, compiler, compileBy, compileDomain, compileDate,
-                changeset, capabilities, text, buildId);
-    }
 }

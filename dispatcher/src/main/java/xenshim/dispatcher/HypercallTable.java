@@ -70,11 +70,6 @@ public final class HypercallTable {
         return nr >= 0 && nr < Hypercalls.NR_SLOTS ? Optional.ofNullable(providers[nr]) : Optional.empty();
     }
 
-    /** The handler in slot {@code nr}, if any. */
-    public Optional<HypercallHandler> handler(int nr) {
-        return nr >= 0 && nr < Hypercalls.NR_SLOTS ? Optional.ofNullable(handlers[nr]) : Optional.empty();
-    }
-
     /** The filled slots, in slot order. */
     public List<Slot> slots() {
         List<Slot> slots = new ArrayList<>();

@@ -19,13 +19,4 @@ public final class CString {
         System.arraycopy(bytes, 0, buffer, 0, Math.min(bytes.length, size - 1));
         return buffer;
     }
-
-    /** The text before the first NUL (or all of it), as UTF-8. */
-    public static String decode(byte[] buffer) {
-        int end = 0;
-        while (end < buffer.length && buffer[end] != 0) {
-            end++;
-        }
-        return new String(buffer, 0, end, StandardCharsets.UTF_8);
-    }
 }

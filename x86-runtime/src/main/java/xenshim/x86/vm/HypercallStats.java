@@ -30,18 +30,6 @@ public final class HypercallStats {
         }
     }
 
-    public synchronized long count(int nr) {
-        return counts[nr];
-    }
-
-    public synchronized long total() {
-        long sum = 0;
-        for (long c : counts) {
-            sum += c;
-        }
-        return sum;
-    }
-
     /** The table: one line per hypercall made, with count and mean time in the handler. */
     public synchronized void print(PrintWriter out) {
         out.printf("%-22s %10s %12s%n", "hypercall", "count", "mean us");
