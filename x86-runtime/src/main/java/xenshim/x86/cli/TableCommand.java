@@ -26,7 +26,7 @@ final class TableCommand implements Callable<Integer> {
         HypercallTable table = source.table(new Platform(XenVersionInfo.defaults(), StdoutConsole.stdout()));
         PrintWriter out = spec.commandLine().getOut();
         for (HypercallTable.Slot slot : table.slots()) {
-            out.printf("%3d  %-24s %s  %s%n", slot.nr(), Hypercalls.name(slot.nr()),
+            out.printf("%3d  %-24s %-26s %s%n", slot.nr(), Hypercalls.name(slot.nr()),
                     slot.provider().module(), slot.provider().className());
         }
         out.printf("%d of %d slots filled%n", table.slots().size(), Hypercalls.NR_SLOTS);

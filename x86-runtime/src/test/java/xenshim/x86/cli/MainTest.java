@@ -28,7 +28,7 @@ class MainTest {
         assertThat(r.status()).isZero();
         assertThat(r.err()).isEmpty();
         assertThat(r.out()).containsPattern(
-                "(?m)^ 17  xen_version +xenshim\\.handlers\\.version  xenshim\\.handlers\\.version\\.XenVersionHandler$");
+                "(?m)^ 17  xen_version +xenshim\\.handlers\\.version +xenshim\\.handlers\\.version\\.XenVersionHandler$");
         assertThat(r.out()).containsPattern("(?m)^ 12  memory_op +xenshim\\.handlers\\.memory ");
         assertThat(r.out()).containsPattern("(?m)^ 18  console_io +xenshim\\.handlers\\.console ");
         assertThat(r.out()).containsPattern("(?m)^ 29  sched_op +xenshim\\.handlers\\.sched ");
