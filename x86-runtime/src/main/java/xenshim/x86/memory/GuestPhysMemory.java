@@ -11,10 +11,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import xenshim.api.PhysMap;
 import xenshim.api.xen.XenMemory;
 
@@ -24,10 +25,19 @@ import xenshim.api.xen.XenMemory;
  *
  * <p>Each guest frame maps to a host page or to nothing (a hole). The frames
  * are handed to KVM as memory slots, one per run of frames whose host pages
- * are contiguous, and the slots are updated whenever the map changes. A
- * hypervisor page mapped with {@code XENMEM_add_to_physmap} keeps its content
- * when the guest maps it elsewhere; the frame it left becomes a hole, and the
- * RAM page it covers is given up, as on Xen.
+ * are contiguous. A change to one frame touches only the run holding it and
+ * its neighbours (split, shrink or merge: a few slot ioctls, no scan of the
+ * whole map), so a guest cannot make one memory op cost more than a bounded
+ * amount of work per frame. A hypervisor page mapped with
+ * {@code XENMEM_add_to_physmap} keeps its content when the guest maps it
+ * elsewhere; the frame it left becomes a hole, and the RAM page it covers is
+ * given up, as on Xen.
+ *
+ * <p>Invariant: every run with a slot is exactly what KVM has in that slot.
+ * If KVM refuses to add a slot, the run stays in the map without one: its
+ * frames are still served, through MMIO exits ({@link #translate}), and the
+ * error is logged. When KVM has too few slots for a change, the change is
+ * refused ({@code -ENOMEM}) before anything is touched.
  */
 public final class GuestPhysMemory implements PhysMap {
 
@@ -41,6 +51,7 @@ public final class GuestPhysMemory implements PhysMap {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long NONE = -1;
+    private static final Logger LOG = LoggerFactory.getLogger(GuestPhysMemory.class);
 
     /** Where KVM's memory slots go; {@link xenshim.x86.vm.Machine} binds it to the VM. */
     public interface Slots {
@@ -51,7 +62,36 @@ public final class GuestPhysMemory implements PhysMap {
         int limit();
     }
 
-    private record Run(long firstGpfn, long hostPage, long pages) {
+    /** Frames {@code [first, first + pages)} on host pages {@code [host, host + pages)}; {@code slot} -1 if KVM has none for it. */
+    private static final class Run {
+        final long first;
+        final long host;
+        final long pages;
+        int slot = -1;
+
+        Run(long first, long host, long pages) {
+            this.first = first;
+            this.host = host;
+            this.pages = pages;
+        }
+
+        long end() {
+            return first + pages;
+        }
+    }
+
+    /** What one frame change does to the runs: the runs it removes and the runs it adds. */
+    private record Plan(long gpfn, long page, List<Run> removed, List<Run> added) {
+        /** Slots it needs beyond those it frees. */
+        int slotDelta() {
+            int freed = 0;
+            for (Run run : removed) {
+                if (run.slot >= 0) {
+                    freed++;
+                }
+            }
+            return added.size() - freed;
+        }
     }
 
     private final MemorySegment host;
@@ -62,9 +102,10 @@ public final class GuestPhysMemory implements PhysMap {
     private final long[] hypervisorGpfn = new long[HYPERVISOR_PAGES];
     private final List<MemoryMapEntry> memoryMap;
     private final Slots slots;
-    private final Map<Run, Integer> installed = new HashMap<>();
+    private final TreeMap<Long, Run> runs = new TreeMap<>();
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
     private int nextSlot;
+    private int slotted;
     private long totalPages;
     private long maxMappedGpfn;
 
@@ -88,7 +129,7 @@ public final class GuestPhysMemory implements PhysMap {
         this.maxMappedGpfn = ramPages - 1;
         this.memoryMap = List.copyOf(memoryMap);
         this.slots = slots;
-        updateSlots();
+        install(new Run(0, 0, ramPages));
     }
 
     /** Host memory behind every frame: RAM, then hypervisor pages. */
@@ -195,183 +236,215 @@ public final class GuestPhysMemory implements PhysMap {
         if (gpfn < 0 || gpfn >= MAX_GPFN) {
             return -XEN_EINVAL;
         }
-        long page;
-        switch (space) {
-            case XenMemory.XENMAPSPACE_shared_info -> {
-                if (idx != 0) {
-                    return -XEN_EINVAL;
-                }
-                page = ramPages;
-            }
-            case XenMemory.XENMAPSPACE_gmfn -> {
-                if (idx < 0 || idx >= MAX_GPFN || !isRam(get(idx))) {
-                    return -XEN_EINVAL;
-                }
-                if (idx == gpfn) {
-                    return 0;
-                }
-                Snapshot before = snapshot();
-                page = get(idx);
-                put(idx, NONE);
-                clear(gpfn);
-                put(gpfn, page);
-                return commit(before);
-            }
+        return switch (space) {
+            case XenMemory.XENMAPSPACE_shared_info -> idx != 0 ? -XEN_EINVAL : mapHypervisorPage(0, gpfn);
+            case XenMemory.XENMAPSPACE_gmfn -> moveRam(idx, gpfn);
             // No grant table frames exist yet: every index is out of range, as for a domain with max_grant_frames 0.
-            default -> {
-                return -XEN_EINVAL;
-            }
-        }
-        int index = (int) (page - ramPages);
-        if (hypervisorGpfn[index] == gpfn) {
+            default -> -XEN_EINVAL;
+        };
+    }
+
+    /** Maps hypervisor page {@code index} at {@code gpfn}; the frame it was at becomes a hole. */
+    private int mapHypervisorPage(int index, long gpfn) {
+        long old = hypervisorGpfn[index];
+        if (old == gpfn) {
             return 0;
         }
-        Snapshot before = snapshot();
-        if (hypervisorGpfn[index] != NONE) {
-            put(hypervisorGpfn[index], NONE);
+        // unmapping the old frame afterwards can split a run: one more slot at most
+        Plan map = plan(gpfn, ramPages + index);
+        if (!fits(map.slotDelta() + (old == NONE ? 0 : 1))) {
+            return -XEN_ENOMEM;
         }
-        clear(gpfn);
-        put(gpfn, page);
+        giveUp(map);
+        if (old != NONE) {
+            apply(plan(old, NONE));
+        }
         hypervisorGpfn[index] = gpfn;
-        return commit(before);
+        return 0;
+    }
+
+    /** XENMAPSPACE_gmfn: the RAM page at {@code idx} moves to {@code gpfn}. */
+    private int moveRam(long idx, long gpfn) {
+        if (idx < 0 || idx >= MAX_GPFN || !isRam(get(idx))) {
+            return -XEN_EINVAL;
+        }
+        if (idx == gpfn) {
+            return 0;
+        }
+        Plan move = plan(gpfn, get(idx));
+        if (!fits(move.slotDelta() + 1)) {
+            return -XEN_ENOMEM;
+        }
+        giveUp(move);
+        apply(plan(idx, NONE));
+        return 0;
+    }
+
+    /** Applies {@code plan}, giving up the RAM page or unhooking the hypervisor page that was at its frame. */
+    private void giveUp(Plan plan) {
+        long previous = get(plan.gpfn());
+        apply(plan);
+        if (isRam(previous)) {
+            freeRam.push(previous);
+            totalPages--;
+        } else if (previous != NONE) {
+            hypervisorGpfn[(int) (previous - ramPages)] = NONE;
+        }
     }
 
     @Override
     public synchronized boolean populate(long gpfn, int order) {
-        long count = 1L << order;
-        if (order < 0 || order > 30 || gpfn < 0 || gpfn > MAX_GPFN - count) {
+        if (order < 0 || order > 30 || gpfn < 0 || gpfn > MAX_GPFN - (1L << order)) {
             return false;
         }
+        long count = 1L << order;
         long needed = 0;
         for (long i = 0; i < count; i++) {
             if (!isRam(get(gpfn + i))) {
                 needed++;
             }
         }
+        if (needed == 0) {
+            return true;
+        }
         if (totalPages + needed > ramPages || needed > freeRam.size()) {
             return false;
         }
-        Snapshot before = snapshot();
         for (long i = 0; i < count; i++) {
             if (!isRam(get(gpfn + i))) {
-                clear(gpfn + i);
+                Plan plan = plan(gpfn + i, freeRam.peek());
+                if (!fits(plan.slotDelta())) {
+                    return false; // the pages done so far stay, as Xen's extent loop leaves them
+                }
                 long page = freeRam.pop();
                 host.asSlice(page << PAGE_SHIFT, PAGE_SIZE).fill((byte) 0);
-                put(gpfn + i, page);
+                giveUp(plan);
                 totalPages++;
             }
         }
-        return commit(before) == 0;
+        return true;
     }
 
     @Override
     public synchronized int decrease(long gpfn, int order) {
-        long count = 1L << order;
-        if (order < 0 || order > 30 || gpfn < 0 || gpfn > MAX_GPFN - count) {
+        if (order < 0 || order > 30 || gpfn < 0 || gpfn > MAX_GPFN - (1L << order)) {
             return -XEN_EINVAL;
         }
-        Snapshot before = snapshot();
+        long count = 1L << order;
         for (long i = 0; i < count; i++) {
-            if (!isRam(get(gpfn + i))) {
-                int rc = commit(before);
-                return rc != 0 ? rc : -XEN_ENOENT;
+            long page = get(gpfn + i);
+            if (!isRam(page)) {
+                return -XEN_ENOENT; // the pages before it are gone, as in Xen's guest_remove_page loop
             }
-            clear(gpfn + i);
+            Plan plan = plan(gpfn + i, NONE);
+            if (!fits(plan.slotDelta())) {
+                return -XEN_ENOMEM;
+            }
+            apply(plan);
+            freeRam.push(page);
+            totalPages--;
         }
-        return commit(before);
+        return 0;
+    }
+
+    /** Whether KVM has room for {@code delta} more slots. */
+    private boolean fits(int delta) {
+        return slotted + delta <= slots.limit();
+    }
+
+    /** The run holding frame {@code gpfn}, or null. */
+    private Run containing(long gpfn) {
+        Map.Entry<Long, Run> e = runs.floorEntry(gpfn);
+        return e != null && gpfn < e.getValue().end() ? e.getValue() : null;
     }
 
     /**
-     * Brings KVM's slots in line with the map; -ENOMEM if KVM has too few, and
-     * then the map goes back to {@code before}, which the old slots still
-     * describe (else KVM would keep mapping frames the p2m calls holes, over
-     * pages that may be handed out again).
+     * How mapping frame {@code gpfn} to host {@code page} ({@link #NONE}: a
+     * hole) changes the runs: the run holding it is split around it, and a new
+     * page joins a neighbouring run when the host pages are contiguous.
+     * Changes nothing; {@link #apply} does.
      */
-    private int commit(Snapshot before) {
-        if (updateSlots()) {
-            return 0;
-        }
-        restore(before);
-        return -XEN_ENOMEM;
-    }
-
-    /** The mutable p2m state, to undo a change KVM's slots cannot follow. */
-    private record Snapshot(long[] ram, TreeMap<Long, Long> high, ArrayDeque<Long> free, long[] hypervisor,
-                            long totalPages, long maxMappedGpfn) {
-    }
-
-    private Snapshot snapshot() {
-        return new Snapshot(ramP2m.clone(), new TreeMap<>(highP2m), new ArrayDeque<>(freeRam), hypervisorGpfn.clone(),
-                totalPages, maxMappedGpfn);
-    }
-
-    private void restore(Snapshot s) {
-        System.arraycopy(s.ram(), 0, ramP2m, 0, ramP2m.length);
-        highP2m.clear();
-        highP2m.putAll(s.high());
-        freeRam.clear();
-        freeRam.addAll(s.free());
-        System.arraycopy(s.hypervisor(), 0, hypervisorGpfn, 0, hypervisorGpfn.length);
-        totalPages = s.totalPages();
-        maxMappedGpfn = s.maxMappedGpfn();
-    }
-
-    private boolean updateSlots() {
-        List<Run> runs = runs();
-        if (runs.size() > slots.limit()) {
-            return false;
-        }
-        Map<Run, Integer> wanted = new HashMap<>();
-        List<Run> added = new ArrayList<>();
-        for (Run run : runs) {
-            Integer slot = installed.get(run);
-            if (slot != null) {
-                wanted.put(run, slot);
-            } else {
-                added.add(run);
+    private Plan plan(long gpfn, long page) {
+        List<Run> removed = new ArrayList<>(3);
+        List<Run> added = new ArrayList<>(3);
+        Run left = null;
+        Run right = null;
+        Run holder = containing(gpfn);
+        if (holder != null) {
+            removed.add(holder);
+            if (gpfn > holder.first) {
+                left = new Run(holder.first, holder.host, gpfn - holder.first);
+                added.add(left);
             }
-        }
-        for (var old : installed.entrySet()) {
-            if (!wanted.containsKey(old.getKey())) {
-                slots.set(old.getValue(), old.getKey().firstGpfn() << PAGE_SHIFT, MemorySegment.NULL);
-                freeSlots.push(old.getValue());
+            if (gpfn + 1 < holder.end()) {
+                right = new Run(gpfn + 1, holder.host + (gpfn + 1 - holder.first), holder.end() - gpfn - 1);
+                added.add(right);
             }
+        } else {
+            Map.Entry<Long, Run> before = runs.lowerEntry(gpfn);
+            left = before != null && before.getValue().end() == gpfn ? before.getValue() : null;
+            right = runs.get(gpfn + 1);
         }
-        for (Run run : added) {
-            int slot = freeSlots.isEmpty() ? nextSlot++ : freeSlots.pop();
-            slots.set(slot, run.firstGpfn() << PAGE_SHIFT,
-                    host.asSlice(run.hostPage() << PAGE_SHIFT, run.pages() << PAGE_SHIFT));
-            wanted.put(run, slot);
+        if (page != NONE) {
+            long first = gpfn;
+            long hostPage = page;
+            long pages = 1;
+            if (left != null && left.host + left.pages == page) {
+                first = left.first;
+                hostPage = left.host;
+                pages += left.pages;
+                retire(left, removed, added);
+            }
+            if (right != null && hostPage + (right.first - first) == right.host) {
+                pages += right.pages;
+                retire(right, removed, added);
+            }
+            added.add(new Run(first, hostPage, pages));
         }
-        installed.clear();
-        installed.putAll(wanted);
-        return true;
+        return new Plan(gpfn, page, removed, added);
     }
 
-    private List<Run> runs() {
-        List<Run> runs = new ArrayList<>();
-        long start = NONE;
-        long startPage = NONE;
-        long length = 0;
-        for (long gpfn = 0; gpfn < ramPages; gpfn++) {
-            long page = ramP2m[(int) gpfn];
-            if (length > 0 && page == startPage + length && gpfn == start + length) {
-                length++;
-                continue;
-            }
-            if (length > 0) {
-                runs.add(new Run(start, startPage, length));
-            }
-            start = gpfn;
-            startPage = page;
-            length = page == NONE ? 0 : 1;
+    /** Carries out a plan made against the current runs, in the p2m and in KVM. */
+    private void apply(Plan plan) {
+        if (get(plan.gpfn()) == plan.page()) {
+            return;
         }
-        if (length > 0) {
-            runs.add(new Run(start, startPage, length));
+        for (Run run : plan.removed()) {
+            uninstall(run);
         }
-        for (var high : highP2m.entrySet()) {
-            runs.add(new Run(high.getKey(), high.getValue(), 1));
+        put(plan.gpfn(), plan.page());
+        for (Run run : plan.added()) {
+            install(run);
         }
-        return runs;
+    }
+
+    /** A neighbour merged into the new run: an existing run is removed, a new piece is not added. */
+    private static void retire(Run run, List<Run> removed, List<Run> added) {
+        if (!added.remove(run)) {
+            removed.add(run);
+        }
+    }
+
+    private void uninstall(Run run) {
+        if (run.slot >= 0) {
+            slots.set(run.slot, run.first << PAGE_SHIFT, MemorySegment.NULL);
+            freeSlots.push(run.slot);
+            slotted--;
+        }
+        runs.remove(run.first);
+    }
+
+    private void install(Run run) {
+        runs.put(run.first, run);
+        int slot = freeSlots.isEmpty() ? nextSlot++ : freeSlots.pop();
+        try {
+            slots.set(slot, run.first << PAGE_SHIFT, host.asSlice(run.host << PAGE_SHIFT, run.pages << PAGE_SHIFT));
+            run.slot = slot;
+            slotted++;
+        } catch (RuntimeException e) {
+            freeSlots.push(slot);
+            LOG.error("KVM refused a memory slot for frames 0x{}..0x{}; they are served by MMIO exits from now on",
+                    Long.toHexString(run.first), Long.toHexString(run.end() - 1), e);
+        }
     }
 }

@@ -291,4 +291,37 @@ class GuestPhysMemoryTest {
         assertThat(phys.addToPhysmap(XENMAPSPACE_shared_info, 0, 0x800)).isZero();
         assertThat(phys.maxMappedGpfn()).isEqualTo(0x800);
     }
+
+    @Test
+    void eachFrameChangeCostsAFewSlotUpdatesNotAScanOfTheMap() {
+        RecordingSlots slots = new RecordingSlots(host, 1000);
+        GuestPhysMemory phys = phys(slots);
+        for (long gpfn = 1; gpfn < RAM_PAGES; gpfn += 2) {
+            int before = slots.ops.size();
+            assertThat(phys.decrease(gpfn, 0)).isZero();
+            // the run holding the frame goes, at most two pieces of it come back
+            assertThat(slots.ops.size() - before).isLessThanOrEqualTo(3);
+        }
+        slots.assertConsistentWith(phys);
+        for (long gpfn = 1; gpfn < RAM_PAGES; gpfn += 2) {
+            int before = slots.ops.size();
+            assertThat(phys.populate(gpfn, 0)).isTrue();
+            // two neighbours and the new page become one run: three removals and one addition at most
+            assertThat(slots.ops.size() - before).isLessThanOrEqualTo(4);
+        }
+        slots.assertConsistentWith(phys);
+        assertThat(phys.totalPages()).isEqualTo(RAM_PAGES);
+    }
+
+    @Test
+    void populatingAFrameThatIsAlreadyRamChangesNothing() {
+        RecordingSlots slots = new RecordingSlots(host, 8);
+        GuestPhysMemory phys = phys(slots);
+        int before = slots.ops.size();
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(phys.populate(5, 0)).isTrue();
+        }
+        assertThat(slots.ops.size()).isEqualTo(before);
+        assertThat(phys.totalPages()).isEqualTo(RAM_PAGES);
+    }
 }
