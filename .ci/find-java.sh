@@ -9,7 +9,8 @@ java_major() {
 
 find_java() {
     local min="$1" candidate major
-    if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+    # a JDK, not a JRE: the build needs javac ($JAVA_HOME as much as the candidates)
+    if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" && -x "$JAVA_HOME/bin/javac" ]]; then
         major="$(java_major "$JAVA_HOME")"
         if [[ -n "$major" && "$major" -ge "$min" ]]; then
             echo "$JAVA_HOME"

@@ -126,21 +126,22 @@ public abstract class PagedGuestMemory implements GuestMemory {
         }
     }
 
-    /** Throws {@link GuestFault} unless every page of {@code [address, address+length)} is accessible. */
+    /**
+     * Throws {@link GuestFault} unless every page of {@code [address, address+length)} is accessible.
+     *
+     * <p>Addresses are unsigned, and a range that runs past 2<sup>64</sup> wraps to address 0, as
+     * Xen's {@code __hvm_copy} does: every page is translated on its own, so the wrapped pages are
+     * checked like any other.
+     */
     public final void checkRange(long address, long length, boolean write) {
         if (length <= 0) {
             return;
         }
-        if (address + length - 1 < address && address + length != 0) {
-            throw new GuestFault(address, "range wraps");
-        }
-        long page = address & ~PAGE_MASK;
+        at(address, 1, write);
         long last = (address + length - 1) & ~PAGE_MASK;
-        for (long p = page; ; p += PAGE_SIZE) {
-            at(Math.max(p, address), 1, write);
-            if (p == last) {
-                return;
-            }
+        for (long p = address & ~PAGE_MASK; p != last; ) {
+            p += PAGE_SIZE;
+            at(p, 1, write);
         }
     }
 

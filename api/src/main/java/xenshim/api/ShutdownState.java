@@ -1,8 +1,10 @@
 package xenshim.api;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 
 /**
@@ -10,6 +12,9 @@ import java.util.function.IntConsumer;
  * first shutdown code recorded wins (whether set by
  * {@code SCHEDOP_shutdown_code} or by the shutdown itself), and a domain shuts
  * down once. The platform listens to stop the domain's vCPUs.
+ *
+ * <p>A listener hears of the shutdown exactly once: if it is registered after
+ * the domain already shut down, it is called at once with the recorded code.
  */
 public final class ShutdownState {
 
@@ -60,8 +65,38 @@ public final class ShutdownState {
         return shuttingDown ? OptionalInt.of(code) : OptionalInt.empty();
     }
 
-    /** Called with the shutdown code when the domain shuts down. */
-    public void onShutdown(IntConsumer listener) {
-        listeners.add(listener);
+    /**
+     * Calls {@code listener} with the shutdown code when the domain shuts down
+     * (on the thread that shuts it down), or now, on this thread, if it already has.
+     *
+     * @return a handle whose {@link Registration#close()} removes the listener (idempotent)
+     */
+    public Registration onShutdown(IntConsumer listener) {
+        Objects.requireNonNull(listener);
+        int finalCode;
+        synchronized (this) {
+            if (!shuttingDown) {
+                // shutdown() sets shuttingDown under this lock before it reads the list, so
+                // a listener added here is either in its snapshot or sees shuttingDown below.
+                listeners.add(listener);
+                AtomicBoolean removed = new AtomicBoolean();
+                return () -> {
+                    if (removed.compareAndSet(false, true)) {
+                        listeners.remove(listener);
+                    }
+                };
+            }
+            finalCode = code;
+        }
+        listener.accept(finalCode);
+        return () -> { };
+    }
+
+    /** A registered shutdown listener; closing it removes the listener. */
+    @FunctionalInterface
+    public interface Registration extends AutoCloseable {
+        /** Removes the listener; does nothing the second time. Throws nothing. */
+        @Override
+        void close();
     }
 }

@@ -87,6 +87,70 @@ class PagedGuestMemoryTest {
         memory.fill(BASE + PAGE, 0, (byte) 1);
     }
 
+    /** The last page of the address space and page 0 (unless {@code zeroMapped} is false), in that order. */
+    static final class TopAndBottom extends PagedGuestMemory {
+        static final long TOP = 0xFFFF_FFFF_FFFF_F000L;
+        private final boolean zeroMapped;
+
+        TopAndBottom(boolean zeroMapped) {
+            super(Arena.ofAuto().allocate(2L * PAGE, PAGE));
+            this.zeroMapped = zeroMapped;
+        }
+
+        @Override
+        protected long translate(long address, boolean write) {
+            if ((address & -PAGE) == TOP) {
+                return address - TOP;
+            }
+            return zeroMapped && Long.compareUnsigned(address, PAGE) < 0 ? PAGE + address : -1;
+        }
+    }
+
+    @Test
+    void aRangeRunningPastTheTopOfTheAddressSpaceWrapsToZero() {
+        TopAndBottom memory = new TopAndBottom(true);
+        byte[] data = new byte[2 * PAGE];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i / PAGE + 1);
+        }
+        memory.write(TopAndBottom.TOP, data, 0, data.length);
+        assertThat(memory.read8(TopAndBottom.TOP)).isEqualTo((byte) 1);
+        assertThat(memory.read8(0)).isEqualTo((byte) 2);
+        byte[] back = new byte[2 * PAGE];
+        memory.read(TopAndBottom.TOP, back, 0, back.length);
+        assertThat(back).isEqualTo(data);
+        memory.fill(TopAndBottom.TOP + PAGE - 1, 2, (byte) 9);
+        assertThat(memory.read8(-1L)).isEqualTo((byte) 9);
+        assertThat(memory.read8(0)).isEqualTo((byte) 9);
+        assertThat(memory.read16(-1L)).isEqualTo((short) 0x0909);
+    }
+
+    @Test
+    void aWrappingRangeFaultsOnlyWithAGuestFaultAtTheUnmappedPage() {
+        TopAndBottom memory = new TopAndBottom(false);
+        assertThatThrownBy(() -> memory.read(TopAndBottom.TOP, new byte[2 * PAGE], 0, 2 * PAGE))
+                .isInstanceOf(GuestFault.class)
+                .satisfies(f -> assertThat(((GuestFault) f).address()).isZero());
+        assertThatThrownBy(() -> memory.checkRange(TopAndBottom.TOP, 0x2000, true)).isInstanceOf(GuestFault.class);
+        assertThatThrownBy(() -> memory.write32(-2L, 0)).isInstanceOf(GuestFault.class);
+        assertThat(memory.read8(TopAndBottom.TOP)).isZero(); // nothing was copied
+    }
+
+    @Test
+    void aRangeAcrossTheSignBitIsNotAWrap() {
+        long below = 0x7FFF_FFFF_FFFF_F000L;
+        PagedGuestMemory memory = new PagedGuestMemory(Arena.ofAuto().allocate(2L * PAGE, PAGE)) {
+            @Override
+            protected long translate(long address, boolean write) {
+                long offset = address - below;
+                return offset >= 0 && offset < 2L * PAGE ? offset : -1;
+            }
+        };
+        memory.write(below + PAGE - 4, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 8);
+        assertThat(memory.read64(below + PAGE - 4)).isEqualTo(0x0807_0605_0403_0201L);
+        memory.checkRange(below, 2L * PAGE, false);
+    }
+
     @Test
     void javaSideBoundsAreCheckedToo() {
         try (Arena arena = Arena.ofConfined()) {

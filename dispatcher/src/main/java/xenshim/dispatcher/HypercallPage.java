@@ -16,6 +16,12 @@ import xenshim.api.CallContext;
  * Saves nest: register A, register B, unregister gives A back. A call that
  * started on a table finishes on it, and the table that unregister removed
  * can be awaited until no call runs in it ({@link Retired#await}).
+ *
+ * <p>A table belongs to one page: the first page it is installed or saved in
+ * (by the constructor or {@link #registerLcall}) owns it, and every other page
+ * refuses it. Retiring a table that another page still has installed would
+ * leave that page's calls with no table to run on; a retired table is refused
+ * everywhere.
  */
 public final class HypercallPage {
 
@@ -23,8 +29,20 @@ public final class HypercallPage {
     private final Deque<HypercallTable> saved = new ArrayDeque<>();
     private final Object lock = new Object();
 
+    /**
+     * @param initial the installed table; this page owns it from now on
+     * @throws IllegalArgumentException if {@code initial} was retired or belongs to another page
+     */
     public HypercallPage(HypercallTable initial) {
-        this.current = Objects.requireNonNull(initial);
+        Objects.requireNonNull(initial);
+        if (initial.isRetired()) {
+            throw new IllegalArgumentException("table " + initial.name() + " was retired; build a new one");
+        }
+        if (!initial.claim(this)) {
+            throw new IllegalArgumentException("table " + initial.name()
+                    + " belongs to another HypercallPage; a table can be installed in one page only");
+        }
+        this.current = initial;
     }
 
     /** The installed table. */
@@ -60,7 +78,13 @@ public final class HypercallPage {
         }
     }
 
-    /** Saves the installed table and installs {@code table}, atomically. */
+    /**
+     * Saves the installed table and installs {@code table}, atomically; this page owns
+     * {@code table} from now on.
+     *
+     * @throws IllegalStateException if {@code table} is installed or saved here already, was
+     *         retired, or belongs to another page; the page is unchanged
+     */
     public void registerLcall(HypercallTable table) {
         Objects.requireNonNull(table);
         synchronized (lock) {
@@ -69,6 +93,10 @@ public final class HypercallPage {
             }
             if (table.isRetired()) {
                 throw new IllegalStateException("table " + table.name() + " was retired; build a new one");
+            }
+            if (!table.claim(this)) {
+                throw new IllegalStateException("table " + table.name()
+                        + " belongs to another HypercallPage; a table can be installed in one page only");
             }
             saved.push(current);
             current = table;

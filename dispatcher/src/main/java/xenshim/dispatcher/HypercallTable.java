@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,8 @@ public final class HypercallTable {
     private final AtomicLong running = new AtomicLong();
     private final FailureListener failureLog = this::logFailure;
     private volatile boolean retired;
+    /** The page this table was first installed or saved in; null until then (see {@link #claim}). */
+    private final AtomicReference<HypercallPage> page = new AtomicReference<>();
 
     private HypercallTable(String name, HypercallHandler[] handlers, Provider[] providers) {
         this.name = name;
@@ -134,6 +137,16 @@ public final class HypercallTable {
 
     void retire() {
         retired = true;
+    }
+
+    /**
+     * Binds this table to {@code owner}, the first time it is installed or saved in a page.
+     *
+     * @return false if it already belongs to another page (it stays bound to that one)
+     */
+    boolean claim(HypercallPage owner) {
+        HypercallPage previous = page.compareAndExchange(null, owner);
+        return previous == null || previous == owner;
     }
 
     /** Whether this table was unregistered from a page. */

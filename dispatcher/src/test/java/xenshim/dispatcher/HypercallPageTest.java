@@ -61,6 +61,37 @@ class HypercallPageTest {
     }
 
     @Test
+    void aRetiredTableCannotStartAPage() {
+        HypercallPage page = new HypercallPage(returning("base", 0));
+        HypercallTable a = returning("a", 1);
+        page.registerLcall(a);
+        page.unregisterLcall();
+        assertThatThrownBy(() -> new HypercallPage(a)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("table a was retired");
+    }
+
+    @Test
+    void aTableBelongsToTheFirstPageItIsInstalledIn() {
+        HypercallTable base = returning("base", 0);
+        HypercallPage first = new HypercallPage(base);
+        assertThatThrownBy(() -> new HypercallPage(base)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("table base belongs to another HypercallPage");
+
+        HypercallPage second = new HypercallPage(returning("other", 0));
+        assertThatThrownBy(() -> second.registerLcall(base)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("table base belongs to another HypercallPage");
+        assertThat(second.depth()).isZero();
+
+        HypercallTable a = returning("a", 1);
+        second.registerLcall(a);
+        assertThatThrownBy(() -> first.registerLcall(a)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("table a belongs to another HypercallPage");
+        assertThat(first.current()).isSameAs(base);
+        assertThat(first.invoke(CTX, 17, 0, 0, 0, 0, 0)).isZero();
+        assertThat(second.invoke(CTX, 17, 0, 0, 0, 0, 0)).isEqualTo(1);
+    }
+
+    @Test
     void aCallThatStartedOnATableFinishesOnItAndUnregisterCanWaitForIt() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

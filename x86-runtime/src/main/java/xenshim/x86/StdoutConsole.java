@@ -1,26 +1,32 @@
 package xenshim.x86;
 
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import xenshim.api.Domain;
 import xenshim.api.GuestConsole;
 
 /**
  * The guest console of {@code xenshim run}: what guests print goes to an
- * output stream (stdout), flushed at each newline so lines appear as the
- * guest writes them.
+ * output stream (stdout, buffered), flushed at each newline so lines appear as
+ * the guest writes them, and by {@link #flush()} for a last unterminated line.
+ * A failing stream throws {@link UncheckedIOException} (the callers contain it).
  */
 public final class StdoutConsole implements GuestConsole {
 
     private final OutputStream out;
 
+    /** @param out where the bytes go; buffer it if it is not (the flush at each newline is then real) */
     public StdoutConsole(OutputStream out) {
         this.out = out;
     }
 
+    /** The process's standard output (file descriptor 1), buffered. */
     public static StdoutConsole stdout() {
-        return new StdoutConsole(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false));
+        return new StdoutConsole(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
     }
 
     @Override
@@ -33,7 +39,7 @@ public final class StdoutConsole implements GuestConsole {
                     break;
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
@@ -42,7 +48,7 @@ public final class StdoutConsole implements GuestConsole {
     public synchronized void flush() {
         try {
             out.flush();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }

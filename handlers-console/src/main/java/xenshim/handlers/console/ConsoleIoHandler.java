@@ -32,7 +32,9 @@ import xenshim.api.xen.XenConsole;
  *     earlier chunks were written. A privileged domain's bytes go out raw;
  *     an unprivileged domain's keep only printable characters, {@code '\t'}
  *     and {@code '\n'} (see {@link ConsoleFilter}). Each chunk goes to the
- *     injected {@link GuestConsole}. Returns 0, not the byte count.</li>
+ *     injected {@link GuestConsole}. Returns 0, not the byte count.
+ *     An unprivileged domain's call stops after {@link #DOMU_WRITE_LIMIT}
+ *     bytes (see below).</li>
  * <li>{@code CONSOLEIO_read}: {@code count > INT_MAX} is {@code -E2BIG};
  *     otherwise up to {@code count} bytes of console input, at most 128 (the
  *     size of Xen's serial RX ring), are copied to {@code buffer}, and their
@@ -47,12 +49,23 @@ import xenshim.api.xen.XenConsole;
  * it is, and the platform's console decides how to prefix lines. Xen may
  * preempt a long write with a continuation; xenshim serves it in one call,
  * a loop bounded by {@code count}.
+ *
+ * <p>Host protection (xenshim's own limit): one write may ask for up to 4 GiB,
+ * and a guest can alias one page over the whole range. Of an unprivileged
+ * domain's write only the first {@link #DOMU_WRITE_LIMIT} bytes are copied,
+ * checked and printed; the rest is dropped unread and the call returns 0, as
+ * a complete write does. Xen rate-limits domU console output as well (it
+ * goes through the printk rate limit for guest messages), so a guest cannot
+ * rely on every byte of a huge write reaching the console either.
  */
 @Hypercall(Hypercalls.__HYPERVISOR_console_io)
 public final class ConsoleIoHandler implements HypercallHandler {
 
     /** Bytes copied from the guest at a time: {@code sizeof(kbuf) - 1} in {@code guest_console_write}. */
     static final int WRITE_CHUNK = 127;
+
+    /** The most one unprivileged domain's {@code CONSOLEIO_write} prints (1 MiB; see the class comment). */
+    static final long DOMU_WRITE_LIMIT = 1L << 20;
 
     /** {@code SERIAL_RX_SIZE}: the most console input one {@code CONSOLEIO_read} can return in Xen. */
     static final int SERIAL_RX_SIZE = 128;
@@ -98,10 +111,16 @@ public final class ConsoleIoHandler implements HypercallHandler {
         return caller.isPrivileged() || cmd == XenConsole.CONSOLEIO_write;
     }
 
-    /** {@code guest_console_write}: the loop is bounded by {@code count}, which is at most 2^32 - 1. */
+    /**
+     * {@code guest_console_write}: the loop is bounded by {@code count}, which is at most 2^32 - 1,
+     * and for an unprivileged domain by {@link #DOMU_WRITE_LIMIT}.
+     */
     private long write(Domain caller, GuestMemory memory, long buffer, long count) {
         byte[] kbuf = KBUF.get();
         boolean raw = caller.isPrivileged();
+        if (!raw) {
+            count = Math.min(count, DOMU_WRITE_LIMIT); // the rest is dropped unread: host protection
+        }
         while (count > 0) {
             int kcount = (int) Math.min(count, WRITE_CHUNK);
             memory.read(buffer, kbuf, 0, kcount); // a GuestFault is -EFAULT; earlier chunks are out

@@ -162,6 +162,41 @@ class ConsoleIoHandlerTest {
         assertThat(chunks).containsExactly(127);
     }
 
+    /** {@code bytes} of 'a'..'z' from the first page of a memory big enough for them. */
+    private long fillLetters(int bytes) {
+        memory = FakeGuestMemory.of(0x10000, bytes / 4096 + 1);
+        byte[] text = new byte[bytes];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (byte) ('a' + i % 26);
+        }
+        return put(memory.base(), text);
+    }
+
+    @Test
+    void aDomUsWriteStopsAfterOneMebibyte() {
+        int limit = (int) ConsoleIoHandler.DOMU_WRITE_LIMIT;
+        assertThat(limit).isEqualTo(1 << 20);
+        long buffer = fillLetters(limit + 3 * 4096);
+        // the page after the limit faults: it is never read, so the call still succeeds
+        memory.unmap(buffer + limit + 4096);
+
+        assertThat(harness(domU, Abi.X86_64).call(CONSOLEIO_write, limit + 3 * 4096, buffer)).isZero();
+
+        assertThat(printed.size()).isEqualTo(limit);
+        assertThat(chunks.stream().mapToInt(Integer::intValue).sum()).isEqualTo(limit);
+        assertThat(printed.toByteArray()).containsExactly(memory.readBytes(buffer, limit));
+    }
+
+    @Test
+    void aPrivilegedDomainsWriteIsNotCapped() {
+        int count = (int) ConsoleIoHandler.DOMU_WRITE_LIMIT + 3 * 4096;
+        long buffer = fillLetters(count);
+
+        assertThat(harness(dom0, Abi.X86_64).call(CONSOLEIO_write, count, buffer)).isZero();
+
+        assertThat(printed.size()).isEqualTo(count);
+    }
+
     @Test
     void aBufferOutsideGuestMemoryIsEfault() {
         assertThat(harness(domU, Abi.X86_64).call(CONSOLEIO_write, 5, 0xdead_0000_0000L)).isEqualTo(-XEN_EFAULT);

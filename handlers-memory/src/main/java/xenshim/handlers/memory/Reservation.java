@@ -31,9 +31,11 @@ final class Reservation {
 
     /** {@code UINT_MAX >> MEMOP_EXTENT_SHIFT}: more extents than a continuation can encode. */
     static final long MAX_NR_EXTENTS = 0xFFFF_FFFFL >>> XenMemory.MEMOP_EXTENT_SHIFT;
-    /** {@code max_order()} for the control domain ({@code PAGEALLOC_MAX_ORDER}), also {@code MAX_ORDER}. */
-    static final int CONTROL_DOMAIN_MAX_ORDER = 18;
-    /** {@code MAX_ORDER} on x86: the largest order at all, and the populate-on-demand limit. */
+    /**
+     * {@code MAX_ORDER} on x86: the largest order at all, and the populate-on-demand limit.
+     * It is also {@code max_order()} for the control domain ({@code PAGEALLOC_MAX_ORDER}, the same
+     * 18 on x86), so one constant serves both.
+     */
     static final int MAX_ORDER = 18;
 
     private Reservation() {
@@ -91,7 +93,7 @@ final class Reservation {
 
     /** {@code max_order(current->domain)} on x86 with the default {@code memop-max-order}. */
     static int maxOrder(Domain caller) {
-        return caller.isPrivileged() ? CONTROL_DOMAIN_MAX_ORDER : XenMemory.DOMU_MAX_ORDER;
+        return caller.isPrivileged() ? MAX_ORDER : XenMemory.DOMU_MAX_ORDER;
     }
 
     /**

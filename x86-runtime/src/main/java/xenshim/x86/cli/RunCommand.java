@@ -114,17 +114,22 @@ final class RunCommand implements Callable<Integer> {
                 }
             }, "xenshim-interrupt");
             Runtime.getRuntime().addShutdownHook(onCtrlC);
-            Outcome outcome = machine.run();
-            console.flush();
-            err.println("xenshim: " + outcome.describe());
-            machine.stats().print(err);
-            reported.countDown();
             try {
-                Runtime.getRuntime().removeShutdownHook(onCtrlC);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the hook is running and ends the JVM with its own status
+                Outcome outcome = machine.run();
+                console.flush();
+                err.println("xenshim: " + outcome.describe());
+                machine.stats().print(err);
+                return outcome.exitStatus();
+            } finally {
+                // also when run() or the report throws: a Ctrl-C hook must not wait 5 s for a
+                // report that will not come, and a normal exit must not run the hook at all
+                reported.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onCtrlC);
+                } catch (IllegalStateException shuttingDown) {
+                    // Ctrl-C: the hook is running and ends the JVM with its own status
+                }
             }
-            return outcome.exitStatus();
         }
     }
 

@@ -37,6 +37,12 @@ public final class VcpuFd implements AutoCloseable {
 
     private static final long SYNC_MASK = KvmRun.SYNC_X86_REGS | KvmRun.SYNC_X86_SREGS;
     private static final long CS = KvmRun.S_SREGS + SegmentRegister.CS.offset;
+    /**
+     * Where {@link #syncedCpl()} reads: SS.DPL of the synced special registers. The CPL is
+     * SS.DPL, not CS.DPL (a conforming code segment's DPL may differ from the CPL); Xen's
+     * hvm_get_cpl and KVM's own CPL both read SS.DPL.
+     */
+    static final long CPL = KvmRun.S_SREGS + SegmentRegister.SS.offset + Segment.DPL;
 
     private final int fd;
     private final int id;
@@ -58,18 +64,25 @@ public final class VcpuFd implements AutoCloseable {
     VcpuFd(int fd, int id, int mmapSize) {
         this.fd = fd;
         this.id = id;
-        if (mmapSize < KvmRun.LAYOUT.byteSize()) {
-            throw new KvmException("KVM_GET_VCPU_MMAP_SIZE is " + mmapSize + ", smaller than struct kvm_run");
+        // The arena owns the kvm_run mapping: if anything below fails, closing it unmaps kvm_run
+        // (the caller, VmFd.createVcpu, closes the fd).
+        try {
+            if (mmapSize < KvmRun.LAYOUT.byteSize()) {
+                throw new KvmException("KVM_GET_VCPU_MMAP_SIZE is " + mmapSize + ", smaller than struct kvm_run");
+            }
+            this.run = Native.mmap(mmapSize, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, arena);
+            this.capture = arena.allocate(Native.CAPTURE_LAYOUT);
+            this.io = new VcpuExit.Io(run);
+            this.mmio = new VcpuExit.Mmio(run);
+            this.msrRead = new VcpuExit.MsrRead(run);
+            this.msrWrite = new VcpuExit.MsrWrite(run);
+            // Install the kick signal's handler now (once per process), not on the first kick().
+            int signal = KickSignal.SIGNAL;
+            assert signal > 0;
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
         }
-        this.run = Native.mmap(mmapSize, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, arena);
-        this.capture = arena.allocate(Native.CAPTURE_LAYOUT);
-        this.io = new VcpuExit.Io(run);
-        this.mmio = new VcpuExit.Mmio(run);
-        this.msrRead = new VcpuExit.MsrRead(run);
-        this.msrWrite = new VcpuExit.MsrWrite(run);
-        // Install the kick signal's handler now (once per process), not on the first kick().
-        int signal = KickSignal.SIGNAL;
-        assert signal > 0;
     }
 
     /** The id this vCPU was created with (its initial APIC id). */
@@ -318,10 +331,10 @@ public final class VcpuFd implements AutoCloseable {
         return run.get(JAVA_BYTE, CS + Segment.DB) != 0;
     }
 
-    /** CS.DPL, which is the CPL in protected and long mode. */
+    /** The CPL in protected and long mode: SS.DPL (as Xen's hvm_get_cpl and KVM read it, not CS.DPL). */
     public int syncedCpl() {
         checkSync();
-        return run.get(JAVA_BYTE, CS + Segment.DPL);
+        return run.get(JAVA_BYTE, CPL);
     }
 
     public long syncedCsBase() {

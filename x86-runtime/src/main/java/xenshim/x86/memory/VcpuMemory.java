@@ -75,8 +75,8 @@ public final class VcpuMemory extends PagedGuestMemory {
         return host;
     }
 
-    /** The guest-physical address of {@code linear}, or -1 if the walk fails. Public for the MMIO path and tests. */
-    public long linearToPhysical(long linear, boolean write) {
+    /** The guest-physical address of {@code linear}, or -1 if the walk fails. Package-private for the tests. */
+    long linearToPhysical(long linear, boolean write) {
         if ((cr0 & CR0_PG) == 0 || (cr0 & CR0_PE) == 0) {
             return (efer & EFER_LMA) != 0 ? linear : linear & 0xFFFF_FFFFL;
         }

@@ -5,8 +5,13 @@ import xenshim.api.xen.Hypercalls;
 
 /**
  * Count and time of the hypercalls of one vCPU, per number (one bucket for
- * numbers outside the table). Written by its vCPU thread only; merged for the
- * report. Allocation-free on the hot path.
+ * numbers outside the table). Allocation-free on the hot path.
+ *
+ * <p><b>Threads.</b> Nothing here is synchronised, by design: {@link #record}
+ * has one writer, its vCPU thread, and {@link #addTo}/{@link #print} are meant
+ * to be called after the vCPU threads stopped ({@link Machine#run} joined
+ * them), when the counts are exact. Read while a vCPU still runs (a report on
+ * Ctrl-C, or a thread that did not stop), they give an approximate snapshot.
  */
 public final class HypercallStats {
 
@@ -21,17 +26,16 @@ public final class HypercallStats {
         nanos[slot] += elapsedNanos;
     }
 
-    public synchronized void addTo(HypercallStats total) {
-        synchronized (total) {
-            for (int i = 0; i < counts.length; i++) {
-                total.counts[i] += counts[i];
-                total.nanos[i] += nanos[i];
-            }
+    /** Adds these counts and times to {@code total} (see the class comment on threads). */
+    public void addTo(HypercallStats total) {
+        for (int i = 0; i < counts.length; i++) {
+            total.counts[i] += counts[i];
+            total.nanos[i] += nanos[i];
         }
     }
 
     /** The table: one line per hypercall made, with count and mean time in the handler. */
-    public synchronized void print(PrintWriter out) {
+    public void print(PrintWriter out) {
         out.printf("%-22s %10s %12s%n", "hypercall", "count", "mean us");
         for (int i = 0; i < counts.length; i++) {
             if (counts[i] > 0) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,8 +63,15 @@ public final class Machine implements AutoCloseable {
     private final GuestPhysMemory phys;
     private final Domain domain;
     private final List<Vcpu> vcpus = new ArrayList<>();
+    /** The vCPU threads {@link #run} started, in the order of {@link #vcpus}; read by {@link #close}. */
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final AtomicReference<Outcome> outcome = new AtomicReference<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Guards {@link #closed}: no kick reaches a vCPU once close() began unmapping. */
+    private final Object lifecycle = new Object();
+    private boolean closed;
+    /** Stops the machine when the domain shuts down; removed by {@link #close}. */
+    private ShutdownState.Registration shutdownListener;
 
     private Machine(Config config, Kvm kvm, VmFd vm, GuestRam ram, GuestPhysMemory phys, Domain domain) {
         this.config = config;
@@ -89,6 +97,7 @@ public final class Machine implements AutoCloseable {
         GuestRam ram = GuestRam.allocate(hostBytes);
         Kvm kvm = null;
         VmFd vm = null;
+        Machine machine = null;
         try {
             // the image first: a guest that does not fit is reported as such, KVM or not
             PvhLoader.Boot boot = PvhLoader.load(image, ram.segment().asSlice(0, config.memoryBytes()), map,
@@ -112,27 +121,62 @@ public final class Machine implements AutoCloseable {
                             return slotLimit;
                         }
                     });
-            Machine machine = new Machine(config, kvm, vm, ram, phys, domain);
+            machine = new Machine(config, kvm, vm, ram, phys, domain);
             machine.addBootVcpu(boot, page, console, tracer);
+            Machine m = machine;
+            // fires at once if the domain already shut down: run() then returns straight away
+            machine.shutdownListener = domain.state(ShutdownState.KEY)
+                    .onShutdown(code -> m.stop(new Outcome.Shutdown(code)));
+            // last, so that a failure leaves the domain as it was
             domain.attach(PhysMap.KEY, phys);
-            domain.state(ShutdownState.KEY).onShutdown(code -> machine.stop(new Outcome.Shutdown(code)));
             return machine;
         } catch (RuntimeException | Error e) {
-            // a vCPU made before the failure goes with its VM
+            // Undo everything. The vCPU fds too: each keeps the VM alive in the kernel, however
+            // the VM fd is closed. No vCPU thread was started, so nothing runs in them.
+            if (machine != null) {
+                synchronized (machine.lifecycle) {
+                    machine.closed = true; // a stop() still in flight (the listener) kicks nothing
+                }
+                if (machine.shutdownListener != null) {
+                    closeOne(e, "shutdown listener", machine.shutdownListener::close);
+                }
+                for (Vcpu vcpu : machine.vcpus) {
+                    closeOne(e, "vcpu" + vcpu.id() + " fd", vcpu.fd()::close);
+                }
+            }
             if (vm != null) {
-                vm.close();
+                closeOne(e, "VM fd", vm::close);
             }
             if (kvm != null) {
-                kvm.close();
+                closeOne(e, "/dev/kvm fd", kvm::close);
             }
-            ram.close();
+            closeOne(e, "guest RAM", ram::close);
             throw e;
+        }
+    }
+
+    /** Runs {@code close}; a failure is added to {@code failure} (suppressed), so the first failure is the one thrown. */
+    private static void closeOne(Throwable failure, String what, Runnable close) {
+        try {
+            close.run();
+        } catch (RuntimeException | Error e) {
+            failure.addSuppressed(new IllegalStateException("closing " + what + " failed", e));
         }
     }
 
     /** vCPU 0 at the PVH entry: 32-bit flat protected mode, paging off, %ebx = hvm_start_info. */
     private void addBootVcpu(PvhLoader.Boot boot, HypercallPage page, GuestConsole console, HypercallTracer tracer) {
         VcpuFd fd = vm.createVcpu(0);
+        try {
+            setUpBootVcpu(fd, boot);
+        } catch (RuntimeException | Error e) {
+            closeOne(e, "vcpu0 fd", fd::close); // not in vcpus yet: create() would not close it
+            throw e;
+        }
+        vcpus.add(new Vcpu(this, fd, 0, page, phys, console, tracer));
+    }
+
+    private void setUpBootVcpu(VcpuFd fd, PvhLoader.Boot boot) {
         fd.setCpuid2(XenCpuidLeaves.forVcpu(kvm.supportedCpuid(), config.version(), domain.domid(), 0));
         Sregs sregs = fd.getSregs()
                 .withCs(Segment.code32(0x08))
@@ -144,7 +188,6 @@ public final class Machine implements AutoCloseable {
         fd.setSregs(sregs);
         fd.setRegs(Regs.INITIAL.with(xenshim.x86.kvm.Reg.RIP, boot.entry()).with(xenshim.x86.kvm.Reg.RBX, boot.startInfo()));
         fd.enableSyncRegs();
-        vcpus.add(new Vcpu(this, fd, 0, page, phys, console, tracer));
     }
 
     public Domain domain() {
@@ -161,7 +204,6 @@ public final class Machine implements AutoCloseable {
      * is called from another thread; returns how it ended.
      */
     public Outcome run() throws InterruptedException {
-        List<Thread> threads = new ArrayList<>();
         for (Vcpu vcpu : vcpus) {
             threads.add(Thread.ofPlatform().name("vcpu" + vcpu.id()).daemon().start(vcpu));
         }
@@ -178,9 +220,25 @@ public final class Machine implements AutoCloseable {
         }
         Outcome result = outcome.get();
         if (result instanceof Outcome.Timeout timeout) {
-            result = new Outcome.Timeout(timeout.millis(), vcpus.getFirst().registers());
+            result = new Outcome.Timeout(timeout.millis(), stoppedRegisters(0));
         }
         return result;
+    }
+
+    /**
+     * vCPU {@code index}'s registers for a message, unless its thread still runs: the register
+     * ioctls belong to the vCPU thread, and one still in KVM_RUN or a handler must not be raced.
+     */
+    private String stoppedRegisters(int index) {
+        if (threadAlive(index)) {
+            return "  (registers unavailable: vcpu" + vcpus.get(index).id() + " did not stop)";
+        }
+        return vcpus.get(index).registers();
+    }
+
+    /** Whether vCPU {@code index} has a thread that has not ended. */
+    private boolean threadAlive(int index) {
+        return index < threads.size() && threads.get(index).isAlive();
     }
 
     private boolean awaitStopped() throws InterruptedException {
@@ -188,12 +246,20 @@ public final class Machine implements AutoCloseable {
         return true;
     }
 
-    /** Ends the run with {@code why} (the first reason given wins); any thread. */
+    /**
+     * Ends the run with {@code why} (the first reason given wins); any thread.
+     * A no-op once {@link #close} began: the vCPUs' kvm_run may be unmapped.
+     */
     public void stop(Outcome why) {
-        if (outcome.compareAndSet(null, why)) {
-            stopped.countDown();
-            for (Vcpu vcpu : vcpus) {
-                vcpu.fd().kick();
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            if (outcome.compareAndSet(null, why)) {
+                stopped.countDown();
+                for (Vcpu vcpu : vcpus) {
+                    vcpu.fd().kick();
+                }
             }
         }
     }
@@ -220,13 +286,46 @@ public final class Machine implements AutoCloseable {
         return total;
     }
 
+    /**
+     * Releases the VM. Each resource is closed on its own, and a failure does not stop the
+     * others (the first is thrown at the end). A vCPU whose thread is still alive (it did not
+     * stop when {@link #run} gave up waiting) keeps its fd and kvm_run, and then the guest RAM
+     * stays mapped too: unmapping them under a running KVM_RUN or handler is unsafe. They are
+     * logged at WARN and left to the end of the process. Idempotent.
+     */
     @Override
     public void close() {
-        for (Vcpu vcpu : vcpus) {
-            vcpu.fd().close();
+        // a vCPU still running here (run() threw or was interrupted) is asked to stop, not awaited
+        stop(new Outcome.Interrupted());
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        vm.close();
-        ram.close();
-        kvm.close();
+        RuntimeException failure = new RuntimeException("closing the machine failed");
+        if (shutdownListener != null) {
+            closeOne(failure, "shutdown listener", shutdownListener::close);
+        }
+        boolean vcpuRunning = false;
+        for (int i = 0; i < vcpus.size(); i++) {
+            Vcpu vcpu = vcpus.get(i);
+            if (threadAlive(i)) {
+                vcpuRunning = true;
+                LOG.warn("vcpu{} is still running: leaving its fd and kvm_run mapped", vcpu.id());
+            } else {
+                closeOne(failure, "vcpu" + vcpu.id() + " fd", vcpu.fd()::close);
+            }
+        }
+        closeOne(failure, "VM fd", vm::close); // a running vCPU's fd keeps the VM alive
+        if (vcpuRunning) {
+            LOG.warn("leaving the guest RAM mapped: a vCPU thread still runs");
+        } else {
+            closeOne(failure, "guest RAM", ram::close);
+        }
+        closeOne(failure, "/dev/kvm fd", kvm::close);
+        if (failure.getSuppressed().length > 0) {
+            throw failure;
+        }
     }
 }

@@ -13,6 +13,8 @@ import xenshim.x86.kvm.VcpuExit;
 import xenshim.x86.kvm.VcpuFd;
 import xenshim.x86.memory.GuestPhysMemory;
 import xenshim.x86.memory.VcpuMemory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One vCPU's loop: run, handle the exit, run again, until the machine stops.
@@ -26,6 +28,8 @@ final class Vcpu implements Runnable {
 
     /** The debug port some guests write bytes to before they have a hypercall page. */
     static final int DEBUG_PORT = 0x12;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Vcpu.class);
 
     private static final long EFER_LMA = 1L << 10;
     private static final long CR0_PE = 1L;
@@ -42,6 +46,8 @@ final class Vcpu implements Runnable {
     private final HypercallStats stats = new HypercallStats();
     private final HypercallTracer tracer;
     private final byte[] debugByte = new byte[1];
+    /** Set once a debug-port console write has failed, so the failure is logged only once. */
+    private boolean debugConsoleFailed;
     private final HypercallRegisters.RegisterFile registers;
 
     Vcpu(Machine machine, VcpuFd fd, int id, HypercallPage page, GuestPhysMemory phys, GuestConsole console,
@@ -127,8 +133,24 @@ final class Vcpu implements Runnable {
                 int b = (int) (io.data(i) & 0xFF);
                 if (b == '\n' || b == '\t' || (b >= 0x20 && b < 0x7F)) {
                     debugByte[0] = (byte) b;
-                    console.write(context.domain(), debugByte, 0, 1);
+                    debugWrite();
                 }
+            }
+        }
+    }
+
+    /**
+     * Writes {@link #debugByte} to the console. A failing console must not end the vCPU loop
+     * (the guest did nothing wrong): the byte is dropped and the first failure logged.
+     */
+    private void debugWrite() {
+        try {
+            console.write(context.domain(), debugByte, 0, 1);
+        } catch (RuntimeException e) {
+            if (!debugConsoleFailed) {
+                debugConsoleFailed = true;
+                LOG.warn("vCPU {}: console write for debug port 0x{} failed; dropping its output",
+                        id, Integer.toHexString(DEBUG_PORT), e);
             }
         }
     }
@@ -229,7 +251,7 @@ final class Vcpu implements Runnable {
                       r13=%016x r14=%016x r15=%016x
                       cr0=%016x cr2=%016x cr3=%016x cr4=%016x efer=%016x
                       cs=%04x base=%x limit=%x  ss=%04x  idt=%x/%x  gdt=%x/%x""",
-                    r.rip(), r.rsp(), r.rflags(), mode, s.cs().dpl(),
+                    r.rip(), r.rsp(), r.rflags(), mode, s.ss().dpl(), // the CPL is SS.DPL
                     r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(),
                     r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(),
                     s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(),

@@ -42,8 +42,10 @@ public final class XenCpuidLeaves {
             // time leaf: native TSC (no vtsc), tsc_mode default, frequency not advertised
             entries.add(new CpuidEntry(base + 3, sub, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0, 0, 0));
         }
+        // No XEN_HVM_CPUID_UPCALL_VECTOR: it promises HVMOP_set_evtchn_upcall_vector, which returns
+        // -ENOSYS until event channels exist. Advertise it again when that hypercall works.
         int hvmFlags = XenCpuid.XEN_HVM_CPUID_IOMMU_MAPPINGS | XenCpuid.XEN_HVM_CPUID_VCPU_ID_PRESENT
-                | XenCpuid.XEN_HVM_CPUID_DOMID_PRESENT | XenCpuid.XEN_HVM_CPUID_UPCALL_VECTOR;
+                | XenCpuid.XEN_HVM_CPUID_DOMID_PRESENT;
         entries.add(new CpuidEntry(base + 4, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, hvmFlags, vcpuId, domid, 0));
         entries.add(new CpuidEntry(base + 5, 0, 0, 0, 0, 0, 0));
         return entries;

@@ -94,7 +94,7 @@ class KvmTest {
             assertThat(g.cpu.syncedIn64BitMode()).isTrue();
             assertThat(g.cpu.syncedCsL()).isTrue();
             assertThat(g.cpu.syncedCsDb()).isFalse();
-            assertThat(g.cpu.syncedCpl()).isZero();
+            assertThat(g.cpu.syncedCpl()).isZero().isEqualTo(g.cpu.getSregs().ss().dpl());
             assertThat(g.cpu.syncedCr3()).isEqualTo(PML4);
             assertThat(g.cpu.syncedCr0() & Sregs.CR0_PG).isNotZero();
             assertThat(g.cpu.syncedCr4() & Sregs.CR4_PAE).isNotZero();
@@ -109,6 +109,28 @@ class KvmTest {
             assertThat(g.cpu.syncedReg(Reg.RIP)).isIn(CODE + 7, CODE + 9);
             assertThat(g.cpu.run()).isInstanceOf(VcpuExit.Hlt.class);
             assertThat(g.cpu.getRegs().rax()).isEqualTo(0xCAFEBABEL);
+        }
+    }
+
+    @Test
+    void syncedCplIsSsDplNotCsDpl() {
+        // Ring 3 on a conforming ring-0 code segment: CS.DPL is 0, the CPL (SS.DPL) is 3.
+        // IOPL 3 lets the out through; the pages are made user-accessible.
+        try (TinyGuest g = new TinyGuest(concat(movEax(0x55), outEax(0xE4), HLT))) {
+            java.lang.foreign.MemorySegment m = g.ram.segment();
+            m.set(java.lang.foreign.ValueLayout.JAVA_LONG, PML4, PDPT | 0x7);
+            m.set(java.lang.foreign.ValueLayout.JAVA_LONG, PDPT, PD | 0x7);
+            m.set(java.lang.foreign.ValueLayout.JAVA_LONG, PD, 0x87);
+            Segment conformingRing0 = new Segment(0, 0xFFFF_FFFF, 0x08 | 3, 15, true, 0, false, true, true, true,
+                    false, false);
+            Segment ring3Data = new Segment(0, 0xFFFF_FFFF, 0x10 | 3, 3, true, 3, true, true, false, true, false,
+                    false);
+            g.cpu.setSregs(g.cpu.getSregs().withCs(conformingRing0).withDataSegments(ring3Data));
+            g.cpu.setRegs(g.cpu.getRegs().with(Reg.RFLAGS, 0x3002));
+            g.cpu.enableSyncRegs();
+            assertThat(((VcpuExit.Io) g.cpu.run()).data()).isEqualTo(0x55);
+            assertThat(g.cpu.syncedSregs().cs().dpl()).isZero();
+            assertThat(g.cpu.syncedCpl()).isEqualTo(3);
         }
     }
 

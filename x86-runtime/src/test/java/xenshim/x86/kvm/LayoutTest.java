@@ -55,6 +55,10 @@ class LayoutTest {
         assertThat(KvmRun.S_REGS).isEqualTo(304);
         assertThat(KvmRun.S_SREGS).isEqualTo(448);
         assertThat(SegmentRegister.TR.offset).isEqualTo(144);
+        assertThat(SegmentRegister.SS.offset).isEqualTo(120);
+        assertThat(Segment.DPL).isEqualTo(16);
+        // syncedCpl() reads SS.DPL (offsetof(kvm_run, s.regs.sregs.ss.dpl)), not CS.DPL (464).
+        assertThat(VcpuFd.CPL).isEqualTo(448 + 120 + 16);
         assertThat(Sregs.GDT).isEqualTo(192);
         assertThat(Sregs.IDT).isEqualTo(208);
         assertThat(Sregs.CR0).isEqualTo(224);

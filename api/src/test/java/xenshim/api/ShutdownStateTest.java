@@ -1,0 +1,48 @@
+package xenshim.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class ShutdownStateTest {
+
+    @Test
+    void aListenerHearsTheFirstCodeOnce() {
+        ShutdownState state = new ShutdownState();
+        List<Integer> heard = new ArrayList<>();
+        state.onShutdown(heard::add);
+        state.setCode(3);
+        state.shutdown(0);
+        state.shutdown(1);
+        assertThat(heard).containsExactly(3);
+        assertThat(state.reason()).hasValue(3);
+    }
+
+    @Test
+    void aListenerRegisteredAfterTheShutdownFiresAtOnceWithTheRecordedCode() {
+        ShutdownState state = new ShutdownState();
+        state.shutdown(0x102); // recorded as a u8
+        List<Integer> heard = new ArrayList<>();
+        state.onShutdown(heard::add);
+        assertThat(heard).containsExactly(2);
+        state.shutdown(4);
+        assertThat(heard).containsExactly(2);
+    }
+
+    @Test
+    void aRemovedListenerIsNotCalled() {
+        ShutdownState state = new ShutdownState();
+        List<Integer> heard = new ArrayList<>();
+        List<Integer> kept = new ArrayList<>();
+        ShutdownState.Registration registration = state.onShutdown(heard::add);
+        state.onShutdown(kept::add);
+        registration.close();
+        registration.close(); // idempotent
+        state.shutdown(1);
+        assertThat(heard).isEmpty();
+        assertThat(kept).containsExactly(1);
+    }
+}

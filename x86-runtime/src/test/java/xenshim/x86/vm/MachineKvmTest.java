@@ -1,0 +1,142 @@
+package xenshim.x86.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import xenshim.api.Domain;
+import xenshim.api.GuestConsole;
+import xenshim.api.PhysMap;
+import xenshim.api.ShutdownState;
+import xenshim.api.XenVersionInfo;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.x86.Platform;
+import xenshim.x86.kvm.Kvm;
+
+/** The machine's life cycle on the real /dev/kvm: failing consoles, stuck vCPUs, shutdown listeners, close. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class MachineKvmTest {
+
+    @BeforeAll
+    static void needKvm() {
+        String reason = Kvm.unavailableReason().orElse("");
+        Assumptions.assumeTrue(reason.isEmpty(), () -> "needs /dev/kvm: " + reason);
+    }
+
+    private static Machine create(String guest, Domain domain, GuestConsole console, Duration timeout)
+            throws Exception {
+        XenVersionInfo version = XenVersionInfo.defaults();
+        Platform platform = new Platform(version, console);
+        HypercallPage page = new HypercallPage(platform.table(null, Map.of()));
+        platform.domains().add(domain);
+        return Machine.create(new Machine.Config(64L << 20, "", timeout, domain.domid(), version),
+                BundledGuestsKvmTest.bundled(guest), domain, page, console, null);
+    }
+
+    @Test
+    void aFailingConsoleDoesNotEndTheVcpu() throws Exception {
+        // triplefault prints through the debug port (0x12), then triple-faults
+        AtomicInteger writes = new AtomicInteger();
+        GuestConsole broken = (domain, bytes, offset, length) -> {
+            writes.incrementAndGet();
+            throw new IllegalStateException("console is broken");
+        };
+        try (Machine machine = create("triplefault", Domain.guest(1), broken, Duration.ofSeconds(30))) {
+            Outcome outcome = machine.run();
+            assertThat(outcome).as(outcome.describe()).isInstanceOf(Outcome.TripleFault.class);
+        }
+        assertThat(writes.get()).isGreaterThan(1); // every byte was tried; none ended the loop
+    }
+
+    @Test
+    void aDomainThatAlreadyShutDownStopsTheMachineAtOnce() throws Exception {
+        Domain domain = Domain.guest(1);
+        domain.state(ShutdownState.KEY).shutdown(2);
+        try (Machine machine = create("spin", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30))) {
+            assertThat(machine.run()).isEqualTo(new Outcome.Shutdown(2));
+        }
+    }
+
+    /** The open vCPU fds of this process (links to anon_inode:kvm-vcpu:N). */
+    private static long openVcpuFds() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("anon_inode:kvm-vcpu");
+                } catch (IOException gone) {
+                    return false; // closed meanwhile (the listing's own fd, for one)
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void aFailedCreateClosesTheVcpuAndRemovesItsListener() throws Exception {
+        Domain domain = Domain.guest(1);
+        try (Machine first = create("spin", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30))) {
+            long vcpuFds = openVcpuFds();
+            assertThat(vcpuFds).isPositive();
+            // fails at the very end: the domain has a PhysMap already (the first machine's)
+            assertThatThrownBy(() -> create("spin", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("already has");
+            assertThat(openVcpuFds()).as("the failed machine's vCPU fd is closed").isEqualTo(vcpuFds);
+            // only the first machine still listens
+            assertThatCode(() -> domain.state(ShutdownState.KEY).shutdown(0)).doesNotThrowAnyException();
+            assertThat(first.run()).isEqualTo(new Outcome.Shutdown(0));
+        }
+    }
+
+    @Test
+    void stopAndShutdownAfterCloseAreNoOps() throws Exception {
+        Domain domain = Domain.guest(1);
+        Machine machine = create("triplefault", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30));
+        assertThat(domain.find(PhysMap.KEY)).isPresent();
+        machine.close();
+        // the listener is gone, and a stop would kick an unmapped kvm_run
+        assertThatCode(() -> domain.state(ShutdownState.KEY).shutdown(0)).doesNotThrowAnyException();
+        assertThatCode(() -> machine.stop(new Outcome.Interrupted())).doesNotThrowAnyException();
+        assertThatCode(machine::close).doesNotThrowAnyException();
+    }
+
+    @Test
+    void aVcpuStuckInAHandlerKeepsItsResourcesAndIsNotAskedForRegisters() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        GuestConsole stuck = (domain, bytes, offset, length) -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try {
+            Machine machine = create("triplefault", Domain.guest(1), stuck, Duration.ofMillis(200));
+            Outcome outcome = machine.run(); // times out, then waits 5 s for the stuck thread
+            assertThat(entered.getCount()).isZero();
+            assertThat(outcome).isInstanceOf(Outcome.Timeout.class);
+            assertThat(outcome.describe()).contains("registers unavailable").doesNotContain("rip=");
+            Thread vcpu = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("vcpu0") && t.isAlive()).findFirst().orElseThrow();
+            machine.close(); // leaves vcpu0's fd, its kvm_run and the guest RAM mapped
+            release.countDown();
+            vcpu.join(10_000);
+            assertThat(vcpu.isAlive()).as("the released vCPU ends cleanly on its mapped kvm_run").isFalse();
+        } finally {
+            release.countDown();
+        }
+    }
+}
