@@ -1,5 +1,6 @@
 package xenshim.handlers.memory;
 
+import java.util.function.LongPredicate;
 import xenshim.api.Abi;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
@@ -84,9 +85,11 @@ final class Reservation {
         return switch (op) {
             case XenMemory.XENMEM_populate_physmap -> pod
                     ? startExtent // PoD on oneself stops at once in Xen; for another domain xenshim has none
-                    : populate(physMap, abi, memory, extentStart, startExtent, nrExtents, extentOrder);
+                    : forEachExtent(abi, memory, extentStart, startExtent, nrExtents,
+                            gpfn -> physMap.populate(gpfn, extentOrder));
             case XenMemory.XENMEM_decrease_reservation ->
-                    decrease(physMap, abi, memory, extentStart, startExtent, nrExtents, extentOrder);
+                    forEachExtent(abi, memory, extentStart, startExtent, nrExtents,
+                            gmfn -> physMap.decrease(gmfn, extentOrder) == 0);
             default -> startExtent; // increase_reservation: no unmapped allocation in xenshim
         };
     }
@@ -97,38 +100,22 @@ final class Reservation {
     }
 
     /**
-     * {@code populate_physmap} for a translated domain: each {@code extent_start[i]}
-     * is a gpfn to fill with 2^order pages. Bounded by {@code nrExtents <= MAX_NR_EXTENTS}.
+     * The extent loop of {@code populate_physmap} and {@code decrease_reservation}:
+     * each {@code extent_start[i]} (an ABI {@code xen_pfn_t}) is handed to
+     * {@code extent}, until one fails or cannot be read. Returns the index
+     * reached: the number of extents done. Bounded by {@code nrExtents <= MAX_NR_EXTENTS}.
      */
-    private static long populate(PhysMap physMap, Abi abi, GuestMemory memory, long list,
-                                 long start, long nrExtents, int order) {
+    private static long forEachExtent(Abi abi, GuestMemory memory, long list, long start, long nrExtents,
+                                      LongPredicate extent) {
         long i = start;
         for (; i < nrExtents; i++) {
-            long gpfn;
+            long frame;
             try {
-                gpfn = abi.readULong(memory, list + i * abi.longSize());
+                frame = abi.readULong(memory, list + i * abi.longSize());
             } catch (GuestFault fault) {
                 break;
             }
-            if (!physMap.populate(gpfn, order)) {
-                break;
-            }
-        }
-        return i;
-    }
-
-    /** {@code decrease_reservation}: the physmap gives back each extent, or stops the loop. */
-    private static long decrease(PhysMap physMap, Abi abi, GuestMemory memory, long list,
-                                 long start, long nrExtents, int order) {
-        long i = start;
-        for (; i < nrExtents; i++) {
-            long gmfn;
-            try {
-                gmfn = abi.readULong(memory, list + i * abi.longSize());
-            } catch (GuestFault fault) {
-                break;
-            }
-            if (physMap.decrease(gmfn, order) != 0) {
+            if (!extent.test(frame)) {
                 break;
             }
         }
