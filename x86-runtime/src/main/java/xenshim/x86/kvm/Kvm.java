@@ -35,11 +35,10 @@ public final class Kvm implements AutoCloseable {
     /** KVM_GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, struct kvm_cpuid2) (8 bytes; entries follow). */
     static final long KVM_GET_SUPPORTED_CPUID = Native.iowr(0x05, CpuidEntry.CPUID2_HEADER);
 
-    private final int fd;
-    private boolean closed;
+    private final OwnedFd fd;
 
     private Kvm(int fd) {
-        this.fd = fd;
+        this.fd = new OwnedFd("Kvm", fd);
     }
 
     /**
@@ -93,17 +92,17 @@ public final class Kvm implements AutoCloseable {
 
     /** KVM_GET_API_VERSION; 12. */
     public int apiVersion() {
-        return Native.ioctl("KVM_GET_API_VERSION", fd(), KVM_GET_API_VERSION, 0L);
+        return Native.ioctl("KVM_GET_API_VERSION", fd.get(), KVM_GET_API_VERSION, 0L);
     }
 
     /** KVM_CHECK_EXTENSION: 0 if {@code cap} is unsupported, else a positive, cap-specific value. */
     public int checkExtension(int cap) {
-        return Native.ioctl("KVM_CHECK_EXTENSION", fd(), KVM_CHECK_EXTENSION, cap);
+        return Native.ioctl("KVM_CHECK_EXTENSION", fd.get(), KVM_CHECK_EXTENSION, cap);
     }
 
     /** KVM_GET_VCPU_MMAP_SIZE: bytes to mmap from a vCPU fd (kvm_run plus any extra pages). */
     public int vcpuMmapSize() {
-        return Native.ioctl("KVM_GET_VCPU_MMAP_SIZE", fd(), KVM_GET_VCPU_MMAP_SIZE, 0L);
+        return Native.ioctl("KVM_GET_VCPU_MMAP_SIZE", fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0L);
     }
 
     /** KVM_GET_SUPPORTED_CPUID: the CPUID leaves KVM can present to a guest on this host. */
@@ -113,7 +112,7 @@ public final class Kvm implements AutoCloseable {
                 MemorySegment buf = arena.allocate(CpuidEntry.entryOffset(capacity), 8);
                 buf.set(java.lang.foreign.ValueLayout.JAVA_INT, CpuidEntry.NENT, capacity);
                 try {
-                    Native.ioctl("KVM_GET_SUPPORTED_CPUID", fd(), KVM_GET_SUPPORTED_CPUID, buf);
+                    Native.ioctl("KVM_GET_SUPPORTED_CPUID", fd.get(), KVM_GET_SUPPORTED_CPUID, buf);
                 } catch (KvmException e) {
                     if (e.errno() == KvmException.E2BIG && capacity < 65536) {
                         continue;
@@ -133,22 +132,12 @@ public final class Kvm implements AutoCloseable {
     /** KVM_CREATE_VM (default machine type). */
     public VmFd createVm() {
         int mmapSize = vcpuMmapSize();
-        int vmFd = Native.ioctl("KVM_CREATE_VM", fd(), KVM_CREATE_VM, 0L);
+        int vmFd = Native.ioctl("KVM_CREATE_VM", fd.get(), KVM_CREATE_VM, 0L);
         return new VmFd(vmFd, mmapSize);
-    }
-
-    private int fd() {
-        if (closed) {
-            throw new IllegalStateException("Kvm is closed");
-        }
-        return fd;
     }
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            Native.close(fd);
-        }
+        fd.close();
     }
 }

@@ -44,7 +44,7 @@ public final class VcpuFd implements AutoCloseable {
      */
     static final long CPL = KvmRun.S_SREGS + SegmentRegister.SS.offset + Segment.DPL;
 
-    private final int fd;
+    private final OwnedFd fd;
     private final int id;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment run;
@@ -54,7 +54,6 @@ public final class VcpuFd implements AutoCloseable {
     private final VcpuExit.MsrRead msrRead;
     private final VcpuExit.MsrWrite msrWrite;
     private boolean syncRegs;
-    private boolean closed;
 
     /** The thread that last called run(), and its kernel thread id (for kick()). */
     private Thread owner;
@@ -62,7 +61,7 @@ public final class VcpuFd implements AutoCloseable {
     private volatile boolean inRun;
 
     VcpuFd(int fd, int id, int mmapSize) {
-        this.fd = fd;
+        this.fd = new OwnedFd("VcpuFd", fd);
         this.id = id;
         // The arena owns the kvm_run mapping: if anything below fails, closing it unmaps kvm_run
         // (the caller, VmFd.createVcpu, closes the fd).
@@ -96,7 +95,7 @@ public final class VcpuFd implements AutoCloseable {
     public Regs getRegs() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Regs.LAYOUT);
-            Native.ioctl("KVM_GET_REGS", fd(), KVM_GET_REGS, s);
+            Native.ioctl("KVM_GET_REGS", fd.get(), KVM_GET_REGS, s);
             return Regs.read(s);
         }
     }
@@ -106,7 +105,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Regs.LAYOUT);
             regs.write(s);
-            Native.ioctl("KVM_SET_REGS", fd(), KVM_SET_REGS, s);
+            Native.ioctl("KVM_SET_REGS", fd.get(), KVM_SET_REGS, s);
         }
         // A dirty synced copy would be applied on the next KVM_RUN and undo this.
         run.set(JAVA_LONG, KvmRun.DIRTY_REGS, run.get(JAVA_LONG, KvmRun.DIRTY_REGS) & ~KvmRun.SYNC_X86_REGS);
@@ -116,7 +115,7 @@ public final class VcpuFd implements AutoCloseable {
     public Sregs getSregs() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Sregs.LAYOUT);
-            Native.ioctl("KVM_GET_SREGS", fd(), KVM_GET_SREGS, s);
+            Native.ioctl("KVM_GET_SREGS", fd.get(), KVM_GET_SREGS, s);
             return Sregs.read(s);
         }
     }
@@ -126,7 +125,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Sregs.LAYOUT);
             sregs.write(s);
-            Native.ioctl("KVM_SET_SREGS", fd(), KVM_SET_SREGS, s);
+            Native.ioctl("KVM_SET_SREGS", fd.get(), KVM_SET_SREGS, s);
         }
     }
 
@@ -138,7 +137,7 @@ public final class VcpuFd implements AutoCloseable {
             for (int i = 0; i < entries.size(); i++) {
                 entries.get(i).write(s, CpuidEntry.entryOffset(i));
             }
-            Native.ioctl("KVM_SET_CPUID2", fd(), KVM_SET_CPUID2, s);
+            Native.ioctl("KVM_SET_CPUID2", fd.get(), KVM_SET_CPUID2, s);
         }
     }
 
@@ -147,7 +146,8 @@ public final class VcpuFd implements AutoCloseable {
     /**
      * From now on every {@link #run()} asks KVM (kvm_run.kvm_valid_regs) to store the
      * registers and special registers in {@code kvm_run} on exit, for the {@code synced*}
-     * accessors. Needs {@link Kvm#CAP_SYNC_REGS}.
+     * accessors. Set once: KVM reads {@code kvm_valid_regs} on each KVM_RUN and never clears it.
+     * Needs {@link Kvm#CAP_SYNC_REGS}.
      */
     public void enableSyncRegs() {
         syncRegs = true;
@@ -169,13 +169,11 @@ public final class VcpuFd implements AutoCloseable {
         if (t != owner) {
             bind(t);
         }
-        if (syncRegs) {
-            run.set(JAVA_LONG, KvmRun.VALID_REGS, SYNC_MASK);
-        }
+        int vcpu = fd.get();
         int r;
         inRun = true;
         try {
-            r = (int) Native.IOCTL_LONG.invokeExact(capture, fd, KVM_RUN, 0L);
+            r = (int) Native.IOCTL_LONG.invokeExact(capture, vcpu, KVM_RUN, 0L);
         } catch (Throwable e) {
             throw new AssertionError(e);
         } finally {
@@ -187,9 +185,7 @@ public final class VcpuFd implements AutoCloseable {
                 KvmRun.IMMEDIATE_EXIT.setVolatile(run, 0L, (byte) 0);
                 return VcpuExit.Intr.INSTANCE;
             }
-            if (closed) {
-                throw new IllegalStateException("VcpuFd is closed");
-            }
+            fd.get(); // closed meanwhile (another thread): say so rather than EBADF
             throw new KvmException("KVM_RUN", errno);
         }
         return exit();
@@ -199,7 +195,7 @@ public final class VcpuFd implements AutoCloseable {
         if (t.isVirtual()) {
             throw new IllegalStateException("a vCPU must run on a platform thread, not " + t);
         }
-        if (closed) {
+        if (fd.isClosed()) {
             throw new IllegalStateException("VcpuFd is closed");
         }
         ownerTid = Native.gettid();
@@ -363,20 +359,11 @@ public final class VcpuFd implements AutoCloseable {
         return Sregs.read(run.asSlice(KvmRun.S_SREGS, Sregs.LAYOUT.byteSize()));
     }
 
-    private int fd() {
-        if (closed) {
-            throw new IllegalStateException("VcpuFd is closed");
-        }
-        return fd;
-    }
-
     /** Unmaps kvm_run and closes the fd. Not while another thread is in {@link #run()}. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (fd.close()) {
             arena.close();
-            Native.close(fd);
         }
     }
 }

@@ -55,12 +55,11 @@ public final class VmFd implements AutoCloseable {
     public static final int MSR_FILTER_DEFAULT_ALLOW = 0, MSR_FILTER_DEFAULT_DENY = 1;
     public static final int MSR_FILTER_MAX_RANGES = 16;
 
-    private final int fd;
+    private final OwnedFd fd;
     private final int vcpuMmapSize;
-    private boolean closed;
 
     VmFd(int fd, int vcpuMmapSize) {
-        this.fd = fd;
+        this.fd = new OwnedFd("VmFd", fd);
         this.vcpuMmapSize = vcpuMmapSize;
     }
 
@@ -77,13 +76,13 @@ public final class VmFd implements AutoCloseable {
             r.set(JAVA_LONG, USERSPACE_MEMORY_REGION.byteOffset(groupElement("guest_phys_addr")), guestPhysAddr);
             r.set(JAVA_LONG, USERSPACE_MEMORY_REGION.byteOffset(groupElement("memory_size")), hostMemory.byteSize());
             r.set(JAVA_LONG, USERSPACE_MEMORY_REGION.byteOffset(groupElement("userspace_addr")), hostMemory.address());
-            Native.ioctl("KVM_SET_USER_MEMORY_REGION", fd(), KVM_SET_USER_MEMORY_REGION, r);
+            Native.ioctl("KVM_SET_USER_MEMORY_REGION", fd.get(), KVM_SET_USER_MEMORY_REGION, r);
         }
     }
 
     /** KVM_CHECK_EXTENSION on this VM (some answers are per VM). */
     public int checkExtension(int cap) {
-        return Native.ioctl("KVM_CHECK_EXTENSION", fd(), KVM_CHECK_EXTENSION, cap);
+        return Native.ioctl("KVM_CHECK_EXTENSION", fd.get(), KVM_CHECK_EXTENSION, cap);
     }
 
     /** KVM_ENABLE_CAP on the VM with up to 4 arguments. */
@@ -98,7 +97,7 @@ public final class VmFd implements AutoCloseable {
             for (int i = 0; i < args.length; i++) {
                 c.set(JAVA_LONG, argsAt + 8L * i, args[i]);
             }
-            Native.ioctl("KVM_ENABLE_CAP", fd(), KVM_ENABLE_CAP, c);
+            Native.ioctl("KVM_ENABLE_CAP", fd.get(), KVM_ENABLE_CAP, c);
         }
     }
 
@@ -125,31 +124,31 @@ public final class VmFd implements AutoCloseable {
                 f.set(JAVA_INT, at + MsrFilterRange.BASE, range.base());
                 f.set(ADDRESS, at + MsrFilterRange.BITMAP, arena.allocateFrom(JAVA_BYTE, range.bitmap()));
             }
-            Native.ioctl("KVM_X86_SET_MSR_FILTER", fd(), KVM_X86_SET_MSR_FILTER, f);
+            Native.ioctl("KVM_X86_SET_MSR_FILTER", fd.get(), KVM_X86_SET_MSR_FILTER, f);
         }
     }
 
     /** KVM_CREATE_IRQCHIP: in-kernel PIC, IOAPIC and LAPICs (then {@code hlt} no longer exits). */
     public void createIrqchip() {
-        Native.ioctl("KVM_CREATE_IRQCHIP", fd(), KVM_CREATE_IRQCHIP, 0L);
+        Native.ioctl("KVM_CREATE_IRQCHIP", fd.get(), KVM_CREATE_IRQCHIP, 0L);
     }
 
     /** KVM_SET_TSS_ADDR: 3 pages of guest-physical space VMX needs for real mode on old CPUs. */
     public void setTssAddr(long guestPhysAddr) {
-        Native.ioctl("KVM_SET_TSS_ADDR", fd(), KVM_SET_TSS_ADDR, guestPhysAddr);
+        Native.ioctl("KVM_SET_TSS_ADDR", fd.get(), KVM_SET_TSS_ADDR, guestPhysAddr);
     }
 
     /** KVM_SET_IDENTITY_MAP_ADDR: one page of guest-physical space for VMX's real-mode identity map. */
     public void setIdentityMapAddr(long guestPhysAddr) {
         try (Arena arena = Arena.ofConfined()) {
-            Native.ioctl("KVM_SET_IDENTITY_MAP_ADDR", fd(), KVM_SET_IDENTITY_MAP_ADDR,
+            Native.ioctl("KVM_SET_IDENTITY_MAP_ADDR", fd.get(), KVM_SET_IDENTITY_MAP_ADDR,
                     arena.allocateFrom(JAVA_LONG, guestPhysAddr));
         }
     }
 
     /** KVM_CREATE_VCPU, and mmaps its {@code kvm_run}. */
     public VcpuFd createVcpu(int id) {
-        int vcpuFd = Native.ioctl("KVM_CREATE_VCPU", fd(), KVM_CREATE_VCPU, id);
+        int vcpuFd = Native.ioctl("KVM_CREATE_VCPU", fd.get(), KVM_CREATE_VCPU, id);
         try {
             return new VcpuFd(vcpuFd, id, vcpuMmapSize);
         } catch (RuntimeException | Error e) {
@@ -158,19 +157,9 @@ public final class VmFd implements AutoCloseable {
         }
     }
 
-    private int fd() {
-        if (closed) {
-            throw new IllegalStateException("VmFd is closed");
-        }
-        return fd;
-    }
-
     /** Closes the VM fd. The VM lives on in the kernel until its vCPU fds are closed too. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            Native.close(fd);
-        }
+        fd.close();
     }
 }
