@@ -16,7 +16,7 @@ import xenshim.api.GuestMemory;
 import xenshim.api.HvmParams;
 import xenshim.api.Hypercall;
 import xenshim.api.HypercallHandler;
-import xenshim.api.abi.AbiLayouts;
+import xenshim.api.abi.Member;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenHvm;
 
@@ -59,10 +59,10 @@ import xenshim.api.xen.XenHvm;
 @Hypercall(Hypercalls.__HYPERVISOR_hvm_op)
 public final class HvmOpHandler implements HypercallHandler {
 
-    /** {@code struct xen_hvm_param} member offsets, per ABI (indexed by {@link Abi#ordinal()}). */
-    private static final long[] PARAM_DOMID = offsets("domid");
-    private static final long[] PARAM_INDEX = offsets("index");
-    private static final long[] PARAM_VALUE = offsets("value");
+    /** {@code struct xen_hvm_param} members. */
+    private static final Member PARAM_DOMID = Member.of(l -> l.xen_hvm_param, "domid");
+    private static final Member PARAM_INDEX = Member.of(l -> l.xen_hvm_param, "index");
+    private static final Member PARAM_VALUE = Member.of(l -> l.xen_hvm_param, "value");
     /** The two bytes of padding after {@code domid}, echoed back by a get as Xen copies the whole struct. */
     private static final long PARAM_PAD = 2;
 
@@ -105,70 +105,70 @@ public final class HvmOpHandler implements HypercallHandler {
     /** {@code hvmop_set_param}. */
     private long setParam(CallContext ctx, long arg) {
         GuestMemory memory = ctx.memory();
-        int abi = ctx.abi().ordinal();
-        int domid = Short.toUnsignedInt(memory.read16(arg + PARAM_DOMID[abi]));
-        int index = memory.read32(arg + PARAM_INDEX[abi]);
-        long value = memory.read64(arg + PARAM_VALUE[abi]);
-        if (Integer.compareUnsigned(index, XenHvm.HVM_NR_PARAMS) >= 0) {
-            return -XEN_EINVAL;
-        }
+        Abi abi = ctx.abi();
+        int domid = Short.toUnsignedInt(memory.read16(arg + PARAM_DOMID.offset(abi)));
+        int index = memory.read32(arg + PARAM_INDEX.offset(abi));
+        long value = memory.read64(arg + PARAM_VALUE.offset(abi));
         Domain caller = ctx.domain();
-        Domain target = domains.byAnyId(caller, domid).orElse(null);
-        if (target == null) {
-            return -XEN_ESRCH;
+        Target target = target(caller, domid, index);
+        if (target.domain() == null) {
+            return target.errno();
         }
-        if (!isHvm(target)) {
-            return -XEN_EINVAL;
-        }
-        int rc = HvmParamPolicy.allowSet(caller, target, index);
+        int rc = HvmParamPolicy.allowSet(caller, target.domain(), index);
         if (rc != 0) {
             return rc;
         }
-        return HvmParamValues.set(caller, target, target.state(HvmParams.KEY), index, value);
+        return HvmParamValues.set(caller, target.domain(), target.domain().state(HvmParams.KEY), index, value);
     }
 
     /** {@code hvmop_get_param}. */
     private long getParam(CallContext ctx, long arg) {
         GuestMemory memory = ctx.memory();
-        int abi = ctx.abi().ordinal();
-        short rawDomid = memory.read16(arg + PARAM_DOMID[abi]);
+        Abi abi = ctx.abi();
+        short rawDomid = memory.read16(arg + PARAM_DOMID.offset(abi));
         short pad = memory.read16(arg + PARAM_PAD);
-        int index = memory.read32(arg + PARAM_INDEX[abi]);
-        memory.read64(arg + PARAM_VALUE[abi]); // Xen copies in the whole struct: a fault here is -EFAULT too
-        if (Integer.compareUnsigned(index, XenHvm.HVM_NR_PARAMS) >= 0) {
-            return -XEN_EINVAL;
-        }
+        int index = memory.read32(arg + PARAM_INDEX.offset(abi));
+        memory.read64(arg + PARAM_VALUE.offset(abi)); // Xen copies in the whole struct: a fault here is -EFAULT too
         Domain caller = ctx.domain();
-        Domain target = domains.byAnyId(caller, Short.toUnsignedInt(rawDomid)).orElse(null);
-        if (target == null) {
-            return -XEN_ESRCH;
+        Target target = target(caller, Short.toUnsignedInt(rawDomid), index);
+        if (target.domain() == null) {
+            return target.errno();
         }
-        if (!isHvm(target)) {
-            return -XEN_EINVAL;
-        }
-        int rc = HvmParamPolicy.allowGet(caller, target, index);
+        int rc = HvmParamPolicy.allowGet(caller, target.domain(), index);
         if (rc != 0) {
             return rc;
         }
-        long value = HvmParamValues.get(target.state(HvmParams.KEY), index);
+        long value = HvmParamValues.get(target.domain().state(HvmParams.KEY), index);
         // __copy_to_guest of the whole struct, as it was read, with the value filled in.
-        memory.write16(arg + PARAM_DOMID[abi], rawDomid);
+        memory.write16(arg + PARAM_DOMID.offset(abi), rawDomid);
         memory.write16(arg + PARAM_PAD, pad);
-        memory.write32(arg + PARAM_INDEX[abi], index);
-        memory.write64(arg + PARAM_VALUE[abi], value);
+        memory.write32(arg + PARAM_INDEX.offset(abi), index);
+        memory.write64(arg + PARAM_VALUE.offset(abi), value);
         return 0;
+    }
+
+    /** The domain a param op acts on, or the errno that stops it. */
+    private record Target(Domain domain, long errno) {
+    }
+
+    /**
+     * The checks {@code hvmop_set_param} and {@code hvmop_get_param} share, in
+     * Xen's order: the index ({@code -EINVAL}), the domain ({@code -ESRCH}),
+     * an HVM domain ({@code -EINVAL}).
+     */
+    private Target target(Domain caller, int domid, int index) {
+        if (Integer.compareUnsigned(index, XenHvm.HVM_NR_PARAMS) >= 0) {
+            return new Target(null, -XEN_EINVAL);
+        }
+        Domain target = domains.byAnyId(caller, domid).orElse(null);
+        if (target == null) {
+            return new Target(null, -XEN_ESRCH);
+        }
+        return isHvm(target) ? new Target(target, 0) : new Target(null, -XEN_EINVAL);
     }
 
     /** {@code is_hvm_domain}: a KVM guest is; the in-process dom0 is not. */
     private static boolean isHvm(Domain domain) {
         return domain.type() == DomainType.HVM;
-    }
-
-    private static long[] offsets(String member) {
-        long[] offsets = new long[Abi.values().length];
-        for (Abi abi : Abi.values()) {
-            offsets[abi.ordinal()] = AbiLayouts.offset(abi.layouts().xen_hvm_param, member);
-        }
-        return offsets;
     }
 }

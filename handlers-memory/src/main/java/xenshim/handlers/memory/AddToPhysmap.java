@@ -54,13 +54,12 @@ final class AddToPhysmap {
             return -XEN_EDOM;
         }
         Abi abi = ctx.abi();
-        MemopLayout layout = MemopLayout.of(abi);
         GuestMemory memory = ctx.memory();
-        int domid = Short.toUnsignedInt(memory.read16(arg + layout.atpDomid));
-        int size = Short.toUnsignedInt(memory.read16(arg + layout.atpSize));
-        int space = memory.read32(arg + layout.atpSpace);
-        long idx = abi.readULong(memory, arg + layout.atpIdx);
-        long gpfn = abi.readULong(memory, arg + layout.atpGpfn);
+        int domid = Short.toUnsignedInt(memory.read16(arg + MemopLayout.ATP_DOMID.offset(abi)));
+        int size = Short.toUnsignedInt(memory.read16(arg + MemopLayout.ATP_SIZE.offset(abi)));
+        int space = memory.read32(arg + MemopLayout.ATP_SPACE.offset(abi));
+        long idx = abi.readULong(memory, arg + MemopLayout.ATP_IDX.offset(abi));
+        long gpfn = abi.readULong(memory, arg + MemopLayout.ATP_GPFN.offset(abi));
 
         if (space == XenMemory.XENMAPSPACE_gmfn_foreign) {
             return -XEN_ENOSYS;

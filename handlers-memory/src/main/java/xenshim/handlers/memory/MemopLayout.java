@@ -1,17 +1,9 @@
 package xenshim.handlers.memory;
 
-import java.lang.foreign.StructLayout;
-import xenshim.api.Abi;
-import xenshim.api.abi.AbiLayouts;
+import xenshim.api.abi.Member;
 
-/**
- * The struct offsets {@code memory_op} reads, for one ABI, computed once from
- * {@link AbiLayouts} so that a call allocates nothing.
- */
+/** The struct members {@code memory_op} reads and writes, in both ABIs. */
 final class MemopLayout {
-
-    private static final MemopLayout X86_64 = new MemopLayout(Abi.X86_64);
-    private static final MemopLayout X86_32 = new MemopLayout(Abi.X86_32);
 
     /**
      * Xen's {@code struct e820entry} ({@code xen/arch/x86/include/asm/e820.h},
@@ -25,51 +17,23 @@ final class MemopLayout {
     static final long E820_TYPE = 16;
     static final long E820_ENTRY_SIZE = 20;
 
-    /** Size of {@code xen_pfn_t} / {@code xen_ulong_t} (8, or 4 for compat). */
-    final int pfnSize;
+    static final Member RESERVATION_EXTENT_START = Member.of(l -> l.xen_memory_reservation, "extent_start");
+    static final Member RESERVATION_NR_EXTENTS = Member.of(l -> l.xen_memory_reservation, "nr_extents");
+    static final Member RESERVATION_EXTENT_ORDER = Member.of(l -> l.xen_memory_reservation, "extent_order");
+    static final Member RESERVATION_MEM_FLAGS = Member.of(l -> l.xen_memory_reservation, "mem_flags");
+    static final Member RESERVATION_DOMID = Member.of(l -> l.xen_memory_reservation, "domid");
 
-    // struct xen_memory_reservation
-    final long reservationExtentStart;
-    final long reservationNrExtents;
-    final long reservationExtentOrder;
-    final long reservationMemFlags;
-    final long reservationDomid;
+    static final Member MEMORY_DOMAIN_DOMID = Member.of(l -> l.xen_memory_domain, "domid");
 
-    // struct xen_memory_domain
-    final long memoryDomainDomid;
+    static final Member ATP_DOMID = Member.of(l -> l.xen_add_to_physmap, "domid");
+    static final Member ATP_SIZE = Member.of(l -> l.xen_add_to_physmap, "size");
+    static final Member ATP_SPACE = Member.of(l -> l.xen_add_to_physmap, "space");
+    static final Member ATP_IDX = Member.of(l -> l.xen_add_to_physmap, "idx");
+    static final Member ATP_GPFN = Member.of(l -> l.xen_add_to_physmap, "gpfn");
 
-    // struct xen_add_to_physmap
-    final long atpDomid;
-    final long atpSize;
-    final long atpSpace;
-    final long atpIdx;
-    final long atpGpfn;
+    static final Member MEMORY_MAP_NR_ENTRIES = Member.of(l -> l.xen_memory_map, "nr_entries");
+    static final Member MEMORY_MAP_BUFFER = Member.of(l -> l.xen_memory_map, "buffer");
 
-    // struct xen_memory_map
-    final long memoryMapNrEntries;
-    final long memoryMapBuffer;
-
-    private MemopLayout(Abi abi) {
-        AbiLayouts layouts = abi.layouts();
-        pfnSize = abi.longSize();
-        StructLayout r = layouts.xen_memory_reservation;
-        reservationExtentStart = AbiLayouts.offset(r, "extent_start");
-        reservationNrExtents = AbiLayouts.offset(r, "nr_extents");
-        reservationExtentOrder = AbiLayouts.offset(r, "extent_order");
-        reservationMemFlags = AbiLayouts.offset(r, "mem_flags");
-        reservationDomid = AbiLayouts.offset(r, "domid");
-        memoryDomainDomid = AbiLayouts.offset(layouts.xen_memory_domain, "domid");
-        StructLayout atp = layouts.xen_add_to_physmap;
-        atpDomid = AbiLayouts.offset(atp, "domid");
-        atpSize = AbiLayouts.offset(atp, "size");
-        atpSpace = AbiLayouts.offset(atp, "space");
-        atpIdx = AbiLayouts.offset(atp, "idx");
-        atpGpfn = AbiLayouts.offset(atp, "gpfn");
-        memoryMapNrEntries = AbiLayouts.offset(layouts.xen_memory_map, "nr_entries");
-        memoryMapBuffer = AbiLayouts.offset(layouts.xen_memory_map, "buffer");
-    }
-
-    static MemopLayout of(Abi abi) {
-        return abi == Abi.X86_64 ? X86_64 : X86_32;
+    private MemopLayout() {
     }
 }

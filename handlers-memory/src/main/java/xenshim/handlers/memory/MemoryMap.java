@@ -25,10 +25,9 @@ final class MemoryMap {
 
     static long serve(CallContext ctx, long arg) {
         Abi abi = ctx.abi();
-        MemopLayout layout = MemopLayout.of(abi);
         GuestMemory memory = ctx.memory();
-        long nrEntries = Integer.toUnsignedLong(memory.read32(arg + layout.memoryMapNrEntries));
-        long buffer = abi.readULong(memory, arg + layout.memoryMapBuffer);
+        long nrEntries = Integer.toUnsignedLong(memory.read32(arg + MemopLayout.MEMORY_MAP_NR_ENTRIES.offset(abi)));
+        long buffer = abi.readULong(memory, arg + MemopLayout.MEMORY_MAP_BUFFER.offset(abi));
 
         List<MemoryMapEntry> e820 = ctx.domain().find(PhysMap.KEY).map(PhysMap::memoryMap).orElse(List.of());
         if (e820.isEmpty()) {
@@ -42,8 +41,8 @@ final class MemoryMap {
             memory.write64(at + MemopLayout.E820_SIZE, entry.size());
             memory.write32(at + MemopLayout.E820_TYPE, entry.type());
         }
-        memory.write32(arg + layout.memoryMapNrEntries, nr);
-        abi.writeULong(memory, arg + layout.memoryMapBuffer, buffer);
+        memory.write32(arg + MemopLayout.MEMORY_MAP_NR_ENTRIES.offset(abi), nr);
+        abi.writeULong(memory, arg + MemopLayout.MEMORY_MAP_BUFFER.offset(abi), buffer);
         return 0;
     }
 }

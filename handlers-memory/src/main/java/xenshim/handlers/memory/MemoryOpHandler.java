@@ -101,7 +101,7 @@ public final class MemoryOpHandler implements HypercallHandler {
 
     /** {@code XENMEM_current_reservation}, {@code maximum_reservation}, {@code maximum_gpfn}. */
     private long reservationStat(CallContext ctx, int op, long arg) {
-        int domid = Short.toUnsignedInt(ctx.memory().read16(arg + MemopLayout.of(ctx.abi()).memoryDomainDomid));
+        int domid = Short.toUnsignedInt(ctx.memory().read16(arg + MemopLayout.MEMORY_DOMAIN_DOMID.offset(ctx.abi())));
         Domain caller = ctx.domain();
         Domain target = domains.byAnyId(caller, domid).orElse(null);
         if (target == null) {

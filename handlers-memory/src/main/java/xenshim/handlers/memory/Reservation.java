@@ -45,7 +45,6 @@ final class Reservation {
     /** Serves one reservation op; {@code op} is one of the three. */
     static long serve(CallContext ctx, DomainDirectory domains, int op, long startExtent, long arg) {
         Abi abi = ctx.abi();
-        MemopLayout layout = MemopLayout.of(abi);
         GuestMemory memory = ctx.memory();
         long extentStart;
         long nrExtents;
@@ -53,11 +52,11 @@ final class Reservation {
         int memFlags;
         int domid;
         try {
-            extentStart = abi.readULong(memory, arg + layout.reservationExtentStart);
-            nrExtents = abi.readULong(memory, arg + layout.reservationNrExtents);
-            extentOrder = memory.read32(arg + layout.reservationExtentOrder);
-            memFlags = memory.read32(arg + layout.reservationMemFlags);
-            domid = Short.toUnsignedInt(memory.read16(arg + layout.reservationDomid));
+            extentStart = abi.readULong(memory, arg + MemopLayout.RESERVATION_EXTENT_START.offset(abi));
+            nrExtents = abi.readULong(memory, arg + MemopLayout.RESERVATION_NR_EXTENTS.offset(abi));
+            extentOrder = memory.read32(arg + MemopLayout.RESERVATION_EXTENT_ORDER.offset(abi));
+            memFlags = memory.read32(arg + MemopLayout.RESERVATION_MEM_FLAGS.offset(abi));
+            domid = Short.toUnsignedInt(memory.read16(arg + MemopLayout.RESERVATION_DOMID.offset(abi)));
         } catch (GuestFault fault) {
             return startExtent;
         }

@@ -16,7 +16,6 @@ import xenshim.api.GuestMemory;
 import xenshim.api.Hypercall;
 import xenshim.api.HypercallHandler;
 import xenshim.api.ShutdownState;
-import xenshim.api.abi.AbiLayouts;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenSched;
 
@@ -55,8 +54,6 @@ import xenshim.api.xen.XenSched;
 @Hypercall(Hypercalls.__HYPERVISOR_sched_op)
 public final class SchedOpHandler implements HypercallHandler {
 
-    private static final long SHUTDOWN_REASON = AbiLayouts.offset(AbiLayouts.X86_64.sched_shutdown, "reason");
-
     private final DomainDirectory domains;
     private final ScheduledExecutorService timer;
 
@@ -90,12 +87,12 @@ public final class SchedOpHandler implements HypercallHandler {
                 yield 0;
             }
             case XenSched.SCHEDOP_shutdown -> {
-                int reason = ctx.memory().read32(arg + SHUTDOWN_REASON);
+                int reason = ctx.memory().read32(arg + SchedStructs.SHUTDOWN_REASON.offset(ctx.abi()));
                 ctx.domain().state(ShutdownState.KEY).shutdown(reason);
                 yield 0;
             }
             case XenSched.SCHEDOP_shutdown_code -> {
-                int reason = ctx.memory().read32(arg + SHUTDOWN_REASON);
+                int reason = ctx.memory().read32(arg + SchedStructs.SHUTDOWN_REASON.offset(ctx.abi()));
                 ctx.domain().state(ShutdownState.KEY).setCode(reason);
                 yield 0;
             }
@@ -108,8 +105,8 @@ public final class SchedOpHandler implements HypercallHandler {
 
     private long remoteShutdown(CallContext ctx, long arg) {
         GuestMemory memory = ctx.memory();
-        int domid = Short.toUnsignedInt(memory.read16(arg + SchedStructs.REMOTE_SHUTDOWN_DOMAIN_ID));
-        int reason = memory.read32(arg + SchedStructs.REMOTE_SHUTDOWN_REASON);
+        int domid = Short.toUnsignedInt(memory.read16(arg + SchedStructs.REMOTE_SHUTDOWN_DOMAIN_ID.offset(ctx.abi())));
+        int reason = memory.read32(arg + SchedStructs.REMOTE_SHUTDOWN_REASON.offset(ctx.abi()));
         Domain target = domains.byId(domid).orElse(null); // rcu_lock_domain_by_id: no DOMID_SELF
         if (target == null) {
             return -XEN_ESRCH;
@@ -123,8 +120,8 @@ public final class SchedOpHandler implements HypercallHandler {
 
     private long watchdog(CallContext ctx, long arg) {
         GuestMemory memory = ctx.memory();
-        long id = Integer.toUnsignedLong(memory.read32(arg + SchedStructs.WATCHDOG_ID));
-        long timeout = Integer.toUnsignedLong(memory.read32(arg + SchedStructs.WATCHDOG_TIMEOUT));
+        long id = Integer.toUnsignedLong(memory.read32(arg + SchedStructs.WATCHDOG_ID.offset(ctx.abi())));
+        long timeout = Integer.toUnsignedLong(memory.read32(arg + SchedStructs.WATCHDOG_TIMEOUT.offset(ctx.abi())));
         Domain caller = ctx.domain();
         return caller.state(DomainWatchdogs.KEY).watchdog(caller, id, timeout, timer);
     }
@@ -133,7 +130,7 @@ public final class SchedOpHandler implements HypercallHandler {
         if (!ctx.domain().isPrivileged()) { // is_hardware_domain, checked before the copy
             return -XEN_EPERM;
         }
-        int pcpu = ctx.memory().read32(arg + SchedStructs.PIN_OVERRIDE_PCPU);
+        int pcpu = ctx.memory().read32(arg + SchedStructs.PIN_OVERRIDE_PCPU.offset(ctx.abi()));
         if (pcpu >= Runtime.getRuntime().availableProcessors()) {
             return -XEN_EINVAL;
         }

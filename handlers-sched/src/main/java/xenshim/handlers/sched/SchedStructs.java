@@ -1,27 +1,19 @@
 package xenshim.handlers.sched;
 
-import xenshim.api.abi.AbiLayouts;
+import xenshim.api.abi.Member;
 
-/**
- * Offsets of the {@code sched_op} argument structs ({@code xen/sched.h}),
- * taken from {@link AbiLayouts}; each is the same in both ABIs (the ABI probe
- * test checks both). {@code struct sched_shutdown} is used from
- * {@code AbiLayouts} directly.
- */
+/** The {@code sched_op} argument structs' members ({@code xen/sched.h}), in both ABIs. */
 final class SchedStructs {
 
-    private static final AbiLayouts L = AbiLayouts.X86_64;
+    static final Member SHUTDOWN_REASON = Member.of(l -> l.sched_shutdown, "reason");
 
-    static final long REMOTE_SHUTDOWN_DOMAIN_ID = AbiLayouts.offset(L.sched_remote_shutdown, "domain_id");
-    static final long REMOTE_SHUTDOWN_REASON = AbiLayouts.offset(L.sched_remote_shutdown, "reason");
-    static final long REMOTE_SHUTDOWN_SIZE = L.sched_remote_shutdown.byteSize();
+    static final Member REMOTE_SHUTDOWN_DOMAIN_ID = Member.of(l -> l.sched_remote_shutdown, "domain_id");
+    static final Member REMOTE_SHUTDOWN_REASON = Member.of(l -> l.sched_remote_shutdown, "reason");
 
-    static final long WATCHDOG_ID = AbiLayouts.offset(L.sched_watchdog, "id");
-    static final long WATCHDOG_TIMEOUT = AbiLayouts.offset(L.sched_watchdog, "timeout");
-    static final long WATCHDOG_SIZE = L.sched_watchdog.byteSize();
+    static final Member WATCHDOG_ID = Member.of(l -> l.sched_watchdog, "id");
+    static final Member WATCHDOG_TIMEOUT = Member.of(l -> l.sched_watchdog, "timeout");
 
-    static final long PIN_OVERRIDE_PCPU = AbiLayouts.offset(L.sched_pin_override, "pcpu");
-    static final long PIN_OVERRIDE_SIZE = L.sched_pin_override.byteSize();
+    static final Member PIN_OVERRIDE_PCPU = Member.of(l -> l.sched_pin_override, "pcpu");
 
     private SchedStructs() {
     }

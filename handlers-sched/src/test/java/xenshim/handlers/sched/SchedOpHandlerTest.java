@@ -128,8 +128,8 @@ class SchedOpHandlerTest {
     }
 
     private void remoteShutdown(int domid, int reason) {
-        memory.write16(arg + SchedStructs.REMOTE_SHUTDOWN_DOMAIN_ID, (short) domid);
-        memory.write32(arg + SchedStructs.REMOTE_SHUTDOWN_REASON, reason);
+        memory.write16(arg + SchedStructs.REMOTE_SHUTDOWN_DOMAIN_ID.offset(Abi.X86_64), (short) domid);
+        memory.write32(arg + SchedStructs.REMOTE_SHUTDOWN_REASON.offset(Abi.X86_64), reason);
     }
 
     @ParameterizedTest
@@ -170,8 +170,8 @@ class SchedOpHandlerTest {
     }
 
     private long watchdog(Domain caller, long id, long timeout) {
-        memory.write32(arg + SchedStructs.WATCHDOG_ID, (int) id);
-        memory.write32(arg + SchedStructs.WATCHDOG_TIMEOUT, (int) timeout);
+        memory.write32(arg + SchedStructs.WATCHDOG_ID.offset(Abi.X86_64), (int) id);
+        memory.write32(arg + SchedStructs.WATCHDOG_TIMEOUT.offset(Abi.X86_64), (int) timeout);
         return harness(caller, Abi.X86_64).call(SCHEDOP_watchdog, arg);
     }
 
@@ -245,8 +245,8 @@ class SchedOpHandlerTest {
     void theSharedTimerFiresAZeroTimeoutAtOnce() throws InterruptedException {
         CountDownLatch down = new CountDownLatch(1);
         guest.state(ShutdownState.KEY).onShutdown(code -> down.countDown());
-        memory.write32(arg + SchedStructs.WATCHDOG_ID, 0);
-        memory.write32(arg + SchedStructs.WATCHDOG_TIMEOUT, 0);
+        memory.write32(arg + SchedStructs.WATCHDOG_ID.offset(Abi.X86_64), 0);
+        memory.write32(arg + SchedStructs.WATCHDOG_TIMEOUT.offset(Abi.X86_64), 0);
 
         assertThat(HandlerHarness.of(new SchedOpHandler(directory)).domain(guest).memory(memory)
                 .call(SCHEDOP_watchdog, arg)).isEqualTo(1);
@@ -266,13 +266,13 @@ class SchedOpHandlerTest {
     @EnumSource(Abi.class)
     void pinOverrideChecksThePcpu(Abi abi) {
         int cpus = Runtime.getRuntime().availableProcessors();
-        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU, 0);
+        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU.offset(Abi.X86_64), 0);
         assertThat(harness(dom0, abi).call(SCHEDOP_pin_override, arg)).isZero();
-        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU, -1);
+        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU.offset(Abi.X86_64), -1);
         assertThat(harness(dom0, abi).call(SCHEDOP_pin_override, arg)).isZero();
-        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU, cpus - 1);
+        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU.offset(Abi.X86_64), cpus - 1);
         assertThat(harness(dom0, abi).call(SCHEDOP_pin_override, arg)).isZero();
-        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU, cpus);
+        memory.write32(arg + SchedStructs.PIN_OVERRIDE_PCPU.offset(Abi.X86_64), cpus);
         assertThat(harness(dom0, abi).call(SCHEDOP_pin_override, arg)).isEqualTo(-XEN_EINVAL);
     }
 

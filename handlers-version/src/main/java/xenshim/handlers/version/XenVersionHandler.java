@@ -6,6 +6,7 @@ import static xenshim.api.xen.XenErrno.XEN_ENOSYS;
 import static xenshim.api.xen.XenErrno.XEN_EPERM;
 
 import jakarta.inject.Inject;
+import xenshim.api.Abi;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
 import xenshim.api.DomainType;
@@ -16,6 +17,7 @@ import xenshim.api.PagedGuestMemory;
 import xenshim.api.XenVersionInfo;
 import xenshim.api.abi.AbiLayouts;
 import xenshim.api.abi.CString;
+import xenshim.api.abi.Member;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenFeatures;
 import xenshim.api.xen.XenVersion;
@@ -64,10 +66,10 @@ public final class XenVersionHandler implements HypercallHandler {
     /** What the in-process dom0 sees: the pseudo-dom0 of the backend-hypercall patch. */
     static final int LOCAL_DOM0_FEATURES = bit(XenFeatures.XENFEAT_auto_translated_physmap);
 
-    private static final long BUILD_ID_LEN = AbiLayouts.offset(AbiLayouts.X86_64.xen_build_id, "len");
-    private static final long BUILD_ID_BUF = AbiLayouts.offset(AbiLayouts.X86_64.xen_build_id, "buf");
-    private static final long FEATURE_SUBMAP_IDX = AbiLayouts.offset(AbiLayouts.X86_64.xen_feature_info, "submap_idx");
-    private static final long FEATURE_SUBMAP = AbiLayouts.offset(AbiLayouts.X86_64.xen_feature_info, "submap");
+    private static final Member BUILD_ID_LEN = Member.of(l -> l.xen_build_id, "len");
+    private static final Member BUILD_ID_BUF = Member.of(l -> l.xen_build_id, "buf");
+    private static final Member FEATURE_SUBMAP_IDX = Member.of(l -> l.xen_feature_info, "submap_idx");
+    private static final Member FEATURE_SUBMAP = Member.of(l -> l.xen_feature_info, "submap");
 
     private final XenVersionInfo info;
     private final byte[] extraversion;
@@ -116,7 +118,7 @@ public final class XenVersionHandler implements HypercallHandler {
             case XenVersion.XENVER_pagesize -> arg != 0 ? -XEN_EINVAL : PagedGuestMemory.PAGE_SIZE;
             case XenVersion.XENVER_guest_handle -> copyOut(memory, arg, ctx.domain().handleBytes());
             case XenVersion.XENVER_commandline -> copyOut(memory, arg, ctx.domain().isPrivileged() ? commandline : DENIED);
-            case XenVersion.XENVER_build_id -> ctx.domain().isPrivileged() ? buildId(memory, arg) : -XEN_EPERM;
+            case XenVersion.XENVER_build_id -> ctx.domain().isPrivileged() ? buildId(ctx, arg) : -XEN_EPERM;
             default -> -XEN_ENOSYS;
         };
     }
@@ -132,15 +134,14 @@ public final class XenVersionHandler implements HypercallHandler {
      * Xen built without 32-bit PV (the 4.17 default).
      */
     private static long platformParameters(CallContext ctx, long arg) {
-        ctx.abi().writeULong(ctx.memory(), arg, ctx.abi() == xenshim.api.Abi.X86_64 ? HYPERVISOR_VIRT_START : 0);
+        ctx.abi().writeULong(ctx.memory(), arg, ctx.abi() == Abi.X86_64 ? HYPERVISOR_VIRT_START : 0);
         return 0;
     }
 
-    /** {@code xen_feature_info} has the same layout in both ABIs (two 32-bit fields). */
     private static long features(CallContext ctx, long arg) {
         GuestMemory memory = ctx.memory();
-        long idxAt = arg + FEATURE_SUBMAP_IDX;
-        long submapAt = arg + FEATURE_SUBMAP;
+        long idxAt = arg + FEATURE_SUBMAP_IDX.offset(ctx.abi());
+        long submapAt = arg + FEATURE_SUBMAP.offset(ctx.abi());
         int submapIdx = memory.read32(idxAt);
         memory.read32(submapAt); // copy_from_guest reads the whole struct
         if (submapIdx != 0) {
@@ -159,19 +160,21 @@ public final class XenVersionHandler implements HypercallHandler {
     }
 
     /** A NULL handle asks for the size; else {@code len} must be non-zero and big enough. */
-    private long buildId(GuestMemory memory, long arg) {
+    private long buildId(CallContext ctx, long arg) {
+        GuestMemory memory = ctx.memory();
+        Abi abi = ctx.abi();
         byte[] id = info.buildId();
         if (arg == 0) {
             return id.length;
         }
-        long len = Integer.toUnsignedLong(memory.read32(arg + BUILD_ID_LEN));
+        long len = Integer.toUnsignedLong(memory.read32(arg + BUILD_ID_LEN.offset(abi)));
         if (len == 0) {
             return -XEN_EINVAL;
         }
         if (id.length > len) {
             return -XEN_ENOBUFS;
         }
-        memory.write(arg + BUILD_ID_BUF, id, 0, id.length);
+        memory.write(arg + BUILD_ID_BUF.offset(abi), id, 0, id.length);
         return id.length;
     }
 
