@@ -34,13 +34,9 @@ public final class HypercallPage {
      * @throws IllegalArgumentException if {@code initial} was retired or belongs to another page
      */
     public HypercallPage(HypercallTable initial) {
-        Objects.requireNonNull(initial);
-        if (initial.isRetired()) {
-            throw new IllegalArgumentException("table " + initial.name() + " was retired; build a new one");
-        }
-        if (!initial.claim(this)) {
-            throw new IllegalArgumentException("table " + initial.name()
-                    + " belongs to another HypercallPage; a table can be installed in one page only");
+        String refused = adopt(Objects.requireNonNull(initial));
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
         }
         this.current = initial;
     }
@@ -88,19 +84,34 @@ public final class HypercallPage {
     public void registerLcall(HypercallTable table) {
         Objects.requireNonNull(table);
         synchronized (lock) {
-            if (table == current || saved.contains(table)) {
-                throw new IllegalStateException("table " + table.name() + " is already installed or saved");
-            }
-            if (table.isRetired()) {
-                throw new IllegalStateException("table " + table.name() + " was retired; build a new one");
-            }
-            if (!table.claim(this)) {
-                throw new IllegalStateException("table " + table.name()
-                        + " belongs to another HypercallPage; a table can be installed in one page only");
+            String refused = adopt(table);
+            if (refused != null) {
+                throw new IllegalStateException(refused);
             }
             saved.push(current);
             current = table;
         }
+    }
+
+    /**
+     * Makes this page the owner of {@code table}, or says why it cannot be. A
+     * table this page already owns is installed, saved or retired here, so
+     * ownership alone answers "is it here already".
+     *
+     * @return null if adopted, else the reason it was refused
+     */
+    private String adopt(HypercallTable table) {
+        if (table.isRetired()) {
+            return "table " + table.name() + " was retired; build a new one";
+        }
+        HypercallPage owner = table.claim(this);
+        if (owner == this) {
+            return "table " + table.name() + " is already installed or saved";
+        }
+        if (owner != null) {
+            return "table " + table.name() + " belongs to another HypercallPage; a table can be installed in one page only";
+        }
+        return null;
     }
 
     /**

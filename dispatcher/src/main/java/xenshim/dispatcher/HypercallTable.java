@@ -140,13 +140,12 @@ public final class HypercallTable {
     }
 
     /**
-     * Binds this table to {@code owner}, the first time it is installed or saved in a page.
+     * Binds this table to {@code owner} if no page has it yet.
      *
-     * @return false if it already belongs to another page (it stays bound to that one)
+     * @return the page it was bound to before: null if {@code owner} just got it
      */
-    boolean claim(HypercallPage owner) {
-        HypercallPage previous = page.compareAndExchange(null, owner);
-        return previous == null || previous == owner;
+    HypercallPage claim(HypercallPage owner) {
+        return page.compareAndExchange(null, owner);
     }
 
     /** Whether this table was unregistered from a page. */
