@@ -6,6 +6,7 @@ import static xenshim.api.xen.XenErrno.XEN_EPERM;
 
 import jakarta.inject.Inject;
 import java.util.Objects;
+import xenshim.api.ConsoleText;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
 import xenshim.api.GuestConsole;
@@ -31,7 +32,7 @@ import xenshim.api.xen.XenConsole;
  *     its NUL); a chunk that cannot be read is {@code -EFAULT}, after the
  *     earlier chunks were written. A privileged domain's bytes go out raw;
  *     an unprivileged domain's keep only printable characters, {@code '\t'}
- *     and {@code '\n'} (see {@link ConsoleFilter}). Each chunk goes to the
+ *     and {@code '\n'} (see {@link ConsoleText}). Each chunk goes to the
  *     injected {@link GuestConsole}. Returns 0, not the byte count.
  *     An unprivileged domain's call stops after {@link #DOMU_WRITE_LIMIT}
  *     bytes (see below).</li>
@@ -124,7 +125,7 @@ public final class ConsoleIoHandler implements HypercallHandler {
         while (count > 0) {
             int kcount = (int) Math.min(count, WRITE_CHUNK);
             memory.read(buffer, kbuf, 0, kcount); // a GuestFault is -EFAULT; earlier chunks are out
-            int length = raw ? kcount : ConsoleFilter.strip(kbuf, kcount);
+            int length = raw ? kcount : ConsoleText.strip(kbuf, kcount);
             if (length > 0) {
                 console.write(caller, kbuf, 0, length);
             }

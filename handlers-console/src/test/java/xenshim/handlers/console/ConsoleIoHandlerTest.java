@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import xenshim.api.ConsoleText;
 import xenshim.api.Abi;
 import xenshim.api.Domain;
 import xenshim.api.GuestConsole;
@@ -279,7 +280,7 @@ class ConsoleIoHandlerTest {
     void theFilterKeepsPrintableAsciiTabAndNewline() {
         for (int c = 0; c < 256; c++) {
             boolean expected = (c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\n';
-            assertThat(ConsoleFilter.kept((byte) c)).as("byte 0x%02x", c).isEqualTo(expected);
+            assertThat(ConsoleText.kept((byte) c)).as("byte 0x%02x", c).isEqualTo(expected);
         }
     }
 }

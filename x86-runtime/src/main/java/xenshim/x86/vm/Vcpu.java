@@ -3,6 +3,7 @@ package xenshim.x86.vm;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import xenshim.api.Abi;
+import xenshim.api.ConsoleText;
 import xenshim.api.GuestConsole;
 import xenshim.api.xen.XenErrno;
 import xenshim.dispatcher.HypercallPage;
@@ -130,9 +131,9 @@ final class Vcpu implements Runnable {
             hypercall(io.data());
         } else if (port == DEBUG_PORT) {
             for (int i = 0, n = io.count(); i < n; i++) {
-                int b = (int) (io.data(i) & 0xFF);
-                if (b == '\n' || b == '\t' || (b >= 0x20 && b < 0x7F)) {
-                    debugByte[0] = (byte) b;
+                byte b = (byte) io.data(i);
+                if (ConsoleText.kept(b)) {
+                    debugByte[0] = b;
                     debugWrite();
                 }
             }

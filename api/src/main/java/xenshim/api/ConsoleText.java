@@ -1,4 +1,4 @@
-package xenshim.handlers.console;
+package xenshim.api;
 
 /**
  * What {@code guest_console_write} keeps of an unprivileged domain's output:
@@ -10,14 +10,17 @@ package xenshim.handlers.console;
  * keeps ASCII only, because those bytes are half of a UTF-8 sequence on the
  * host's console. Xen also stops a chunk at {@code '\n'} to print the line;
  * here the newline is kept in the chunk and the rest follows it.
+ *
+ * <p>Shared by {@code console_io} and the runtime's 0x12 debug port, so both
+ * ways a guest prints follow one rule.
  */
-final class ConsoleFilter {
+public final class ConsoleText {
 
-    private ConsoleFilter() {
+    private ConsoleText() {
     }
 
     /** Whether an unprivileged domain's byte {@code c} reaches the console. */
-    static boolean kept(byte c) {
+    public static boolean kept(byte c) {
         return (c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\n';
     }
 
@@ -25,7 +28,7 @@ final class ConsoleFilter {
      * Compacts {@code buffer[0..length)} in place to the bytes that are
      * {@link #kept}, and returns how many remain.
      */
-    static int strip(byte[] buffer, int length) {
+    public static int strip(byte[] buffer, int length) {
         int out = 0;
         for (int in = 0; in < length; in++) {
             byte c = buffer[in];
