@@ -342,11 +342,6 @@ public final class VcpuFd implements AutoCloseable {
         return run.get(JAVA_LONG, KvmRun.S_SREGS + r.offset + Segment.BASE);
     }
 
-    /** True if the guest runs 64-bit code: EFER.LMA and CS.L (decide the hypercall ABI from this, every time). */
-    public boolean syncedIn64BitMode() {
-        return (syncedEfer() & Sregs.EFER_LMA) != 0 && syncedCsL();
-    }
-
     /** All general registers as of the last exit (allocates). */
     public Regs syncedRegs() {
         checkSync();

@@ -1,5 +1,8 @@
 package xenshim.x86.kvm;
 
+import xenshim.api.Abi;
+import xenshim.x86.vm.HypercallRegisters;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static xenshim.x86.kvm.TinyGuest.*;
@@ -91,7 +94,7 @@ class KvmTest {
             assertThat(g.cpu.syncedReg(Reg.RIP)).isIn(CODE + 5, CODE + 7);
             assertThat(g.cpu.syncedReg(Reg.RIP)).isEqualTo(g.cpu.getRegs().rip());
             assertThat(g.cpu.syncedReg(Reg.RSP)).isEqualTo(STACK_TOP);
-            assertThat(g.cpu.syncedIn64BitMode()).isTrue();
+            assertThat(HypercallRegisters.abi(g.cpu.syncedEfer(), g.cpu.syncedCsL())).isEqualTo(Abi.X86_64);
             assertThat(g.cpu.syncedCsL()).isTrue();
             assertThat(g.cpu.syncedCsDb()).isFalse();
             assertThat(g.cpu.syncedCpl()).isZero().isEqualTo(g.cpu.getSregs().ss().dpl());

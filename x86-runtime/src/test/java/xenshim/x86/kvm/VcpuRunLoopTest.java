@@ -1,5 +1,8 @@
 package xenshim.x86.kvm;
 
+import xenshim.api.Abi;
+import xenshim.x86.vm.HypercallRegisters;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static xenshim.x86.kvm.TinyGuest.*;
 
@@ -137,6 +140,6 @@ class VcpuRunLoopTest {
         }
         long rax = cpu.syncedReg(Reg.RAX);
         cpu.setSyncedReg(Reg.RAX, rax + 1);
-        return io.data() + (cpu.syncedIn64BitMode() ? 1 : 0);
+        return io.data() + (HypercallRegisters.abi(cpu.syncedEfer(), cpu.syncedCsL()) == Abi.X86_64 ? 1 : 0);
     }
 }
