@@ -25,4 +25,28 @@ public interface CallContext {
      * a bounds-checked arena for an in-process backend.
      */
     GuestMemory memory();
+
+    /**
+     * Xen's {@code hypercall_preempt_check()}: whether a long call should stop
+     * at its next safe point and continue later ({@link #createContinuation}),
+     * because its time slice is used up or something else needs the caller
+     * (a stop, a swap waiting for the table to drain). A handler asks between
+     * units of work, never before the first one, so every entry makes progress.
+     * The default never preempts.
+     */
+    default boolean preemptCheck() {
+        return false;
+    }
+
+    /**
+     * Xen's {@code hypercall_create_continuation()}: the caller will enter the
+     * same hypercall again with these arguments, which encode the progress made
+     * as Xen encodes it. The handler returns what this returns, at once.
+     *
+     * @throws UnsupportedOperationException if this context never preempts
+     *         ({@link #preemptCheck} is always false)
+     */
+    default long createContinuation(long a0, long a1, long a2, long a3, long a4) {
+        throw new UnsupportedOperationException("this caller does not preempt hypercalls");
+    }
 }

@@ -5,9 +5,17 @@ import xenshim.api.xen.XenErrno;
 /**
  * How every caller of a handler turns exceptions into errnos, so that the
  * dispatcher and the testkit's harness agree: a {@link GuestFault} is
- * {@code -XEN_EFAULT} (Xen's answer to a bad guest pointer); anything else a
- * handler throws is {@code -XEN_EIO} and is reported to the listener. Nothing
- * is thrown to the caller.
+ * {@code -XEN_EFAULT} (Xen's answer to a bad guest pointer); any other
+ * {@link Exception} a handler throws is {@code -XEN_EIO} and is reported to
+ * the listener.
+ *
+ * <p>An {@link Error} is not a guest error and is not turned into one: out of
+ * memory, a stack overflow, a linkage error from a broken plugin or a failed
+ * assertion says the handler (or the JVM) cannot serve this caller. It is
+ * reported to the listener and thrown on to the caller, whose job is to stop
+ * what it serves: the vCPU loop stops that domain with a report (as Xen
+ * crashes a domain it cannot serve), the JVM and the other domains go on, and
+ * an in-process backend sees the error itself.
  */
 public final class Guard {
 
@@ -20,13 +28,21 @@ public final class Guard {
             return handler.handle(ctx, a0, a1, a2, a3, a4);
         } catch (GuestFault fault) {
             return -XenErrno.XEN_EFAULT;
-        } catch (Throwable failure) {
-            try {
-                listener.handlerFailed(nr, ctx, handler, failure);
-            } catch (Throwable ignored) {
-                // a failing listener must not turn into an escaping exception either
-            }
+        } catch (Exception failure) {
+            report(listener, nr, ctx, handler, failure);
             return -XenErrno.XEN_EIO;
+        } catch (Error error) {
+            report(listener, nr, ctx, handler, error);
+            throw error;
+        }
+    }
+
+    private static void report(FailureListener listener, int nr, CallContext ctx, HypercallHandler handler,
+                               Throwable failure) {
+        try {
+            listener.handlerFailed(nr, ctx, handler, failure);
+        } catch (Throwable ignored) {
+            // a failing listener must not turn into an escaping exception either
         }
     }
 }

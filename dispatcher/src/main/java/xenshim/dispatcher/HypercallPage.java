@@ -26,6 +26,8 @@ import xenshim.api.CallContext;
 public final class HypercallPage {
 
     private volatile HypercallTable current;
+    /** The last table unregistered while calls may still run in it; a hint for {@link #drainPending}. */
+    private volatile HypercallTable draining;
     private final Deque<HypercallTable> saved = new ArrayDeque<>();
     private final Object lock = new Object();
 
@@ -72,6 +74,24 @@ public final class HypercallPage {
             }
             Thread.onSpinWait();
         }
+    }
+
+    /**
+     * Whether a retired table still has calls running: a reason for a long call to
+     * preempt itself ({@link CallContext#preemptCheck}) so that it continues on the
+     * installed table and the retired one drains. A hint, read on no hot path but a
+     * preemption check: it may miss a table retired while it looks.
+     */
+    public boolean drainPending() {
+        HypercallTable table = draining;
+        if (table == null) {
+            return false;
+        }
+        if (table.runningCalls() == 0) {
+            draining = null;
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -129,6 +149,7 @@ public final class HypercallPage {
             HypercallTable removed = current;
             current = saved.pop();
             removed.retire();
+            draining = removed;
             return new Retired(removed);
         }
     }

@@ -107,9 +107,10 @@ public final class HypercallTable {
     private void logFailure(int nr, CallContext ctx, HypercallHandler handler, Throwable failure) {
         int count = failures.incrementAndGet(nr);
         if (count == 1) {
-            LOG.warn("hypercall {} ({}) from {} vcpu {} failed in {} (table {}); returning {}",
+            LOG.warn("hypercall {} ({}) from {} vcpu {} failed in {} (table {}); {}",
                     Hypercalls.name(nr), nr, ctx.domain(), ctx.vcpuId(), providers[nr], name,
-                    XenErrno.describe(-XenErrno.XEN_EIO), failure);
+                    failure instanceof Error ? "a JVM error: the caller stops what it serves"
+                            : "returning " + XenErrno.describe(-XenErrno.XEN_EIO), failure);
         } else {
             LOG.debug("hypercall {} from {} failed again ({} times): {}", Hypercalls.name(nr), ctx.domain(), count,
                     failure.toString());

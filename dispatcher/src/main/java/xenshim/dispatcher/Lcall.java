@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import xenshim.api.Abi;
 import xenshim.api.CallContext;
+import xenshim.api.Continuation;
 import xenshim.api.Domain;
 import xenshim.api.GuestMemory;
 import xenshim.api.SegmentGuestMemory;
@@ -14,6 +15,11 @@ import xenshim.api.SegmentGuestMemory;
  * goes, but without leaving the calling thread. Thread-safe and allocation
  * free; the context is fixed (vCPU 0, 64-bit ABI).
  *
+ * <p>A long call is preempted as a guest's is, when a swap waits for the
+ * table it runs in to drain, and {@code invoke} follows its continuations
+ * on the calling thread until the call completes, so the caller sees one
+ * call and one result. A handler's JVM {@link Error} reaches the caller.
+ *
  * <p>Pointers passed as arguments are addresses in {@link #memory()}: with
  * {@link #dom0(HypercallPage, MemorySegment)} these are the native addresses
  * of the backend's own arena ({@code segment.address() + offset}), checked
@@ -21,12 +27,15 @@ import xenshim.api.SegmentGuestMemory;
  */
 public final class Lcall {
 
+    /** Each calling thread's continuation: a context is shared by threads, a continuation is not. */
+    private static final ThreadLocal<Continuation> CONTINUATION = ThreadLocal.withInitial(Continuation::new);
+
     private final HypercallPage page;
     private final LocalContext context;
 
     public Lcall(HypercallPage page, Domain domain, GuestMemory memory) {
         this.page = Objects.requireNonNull(page);
-        this.context = new LocalContext(Objects.requireNonNull(domain), Objects.requireNonNull(memory));
+        this.context = new LocalContext(page, Objects.requireNonNull(domain), Objects.requireNonNull(memory));
     }
 
     /** The in-process dom0 whose memory is {@code arena}, addressed by native address. */
@@ -35,23 +44,34 @@ public final class Lcall {
     }
 
     public long invoke(int nr) {
-        return page.invoke(context, nr, 0, 0, 0, 0, 0);
+        return invoke(nr, 0, 0, 0, 0, 0);
     }
 
     public long invoke(int nr, long a0) {
-        return page.invoke(context, nr, a0, 0, 0, 0, 0);
+        return invoke(nr, a0, 0, 0, 0, 0);
     }
 
     public long invoke(int nr, long a0, long a1) {
-        return page.invoke(context, nr, a0, a1, 0, 0, 0);
+        return invoke(nr, a0, a1, 0, 0, 0);
     }
 
     public long invoke(int nr, long a0, long a1, long a2) {
-        return page.invoke(context, nr, a0, a1, a2, 0, 0);
+        return invoke(nr, a0, a1, a2, 0, 0);
     }
 
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4) {
-        return page.invoke(context, nr, a0, a1, a2, a3, a4);
+        long result = page.invoke(context, nr, a0, a1, a2, a3, a4);
+        return result == Continuation.PENDING ? follow(nr, result) : result;
+    }
+
+    /** Re-enters a preempted call with its continuation's arguments until it completes. */
+    private long follow(int nr, long result) {
+        Continuation continuation = CONTINUATION.get();
+        while (continuation.take(result)) {
+            result = page.invoke(context, nr, continuation.arg(0), continuation.arg(1), continuation.arg(2),
+                    continuation.arg(3), continuation.arg(4));
+        }
+        return result;
     }
 
     /** The calling domain. */
@@ -64,7 +84,7 @@ public final class Lcall {
         return context.memory();
     }
 
-    private record LocalContext(Domain domain, GuestMemory memory) implements CallContext {
+    private record LocalContext(HypercallPage page, Domain domain, GuestMemory memory) implements CallContext {
         @Override
         public int vcpuId() {
             return 0;
@@ -73,6 +93,16 @@ public final class Lcall {
         @Override
         public Abi abi() {
             return Abi.X86_64;
+        }
+
+        @Override
+        public boolean preemptCheck() {
+            return page.drainPending();
+        }
+
+        @Override
+        public long createContinuation(long a0, long a1, long a2, long a3, long a4) {
+            return CONTINUATION.get().create(a0, a1, a2, a3, a4);
         }
     }
 }

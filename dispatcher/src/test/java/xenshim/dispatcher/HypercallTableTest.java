@@ -97,11 +97,16 @@ class HypercallTableTest {
     }
 
     @Test
-    void anErrorThrownByAHandlerIsContainedToo() {
+    void anErrorThrownByAHandlerIsNotAGuestErrnoButReachesTheCallerAndLeavesTheTableWhole() {
         HypercallTable table = HypercallTable.builder("t").add(21, new Provider("m", "Deep"), (c, a, b, d, e, f) -> {
             throw new StackOverflowError("deep");
-        }).build();
-        assertThat(table.invoke(CTX, 21, 0, 0, 0, 0, 0)).isEqualTo(-XEN_EIO);
+        }).add(new Seventeen()).build();
+        HypercallPage page = new HypercallPage(table);
+        assertThatThrownBy(() -> page.invoke(CTX, 21, 0, 0, 0, 0, 0))
+                .isInstanceOf(StackOverflowError.class).hasMessage("deep");
+        assertThat(table.failures(21)).isEqualTo(1);
+        assertThat(table.runningCalls()).isZero();
+        assertThat(page.invoke(CTX, 17, 1, 0, 0, 0, 0)).isEqualTo(1);
     }
 
     @Test

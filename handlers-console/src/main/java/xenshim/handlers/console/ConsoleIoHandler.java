@@ -47,9 +47,12 @@ import xenshim.api.xen.XenConsole;
  * <p>Differences from Xen: Xen gathers an unprivileged domain's output into
  * lines in a 200-byte per-domain buffer and prints each with a
  * {@code "(d<id>) "} prefix; here each filtered chunk goes to the console as
- * it is, and the platform's console decides how to prefix lines. Xen may
- * preempt a long write with a continuation; xenshim serves it in one call,
- * a loop bounded by {@code count}.
+ * it is, and the platform's console decides how to prefix lines.
+ *
+ * <p>A long write is preempted as Xen preempts it: before each chunk after
+ * the first of an entry, {@link CallContext#preemptCheck} may end the entry
+ * with a continuation of {@code CONSOLEIO_write} for the {@code count} left
+ * at the {@code buffer} reached.
  *
  * <p>Host protection (xenshim's own limit): one write may ask for up to 4 GiB,
  * and a guest can alias one page over the whole range. Of an unprivileged
@@ -101,7 +104,7 @@ public final class ConsoleIoHandler implements HypercallHandler {
             return -XEN_EPERM;
         }
         return switch (cmd) {
-            case XenConsole.CONSOLEIO_write -> write(caller, ctx.memory(), buffer, count);
+            case XenConsole.CONSOLEIO_write -> write(ctx, buffer, count, a3, a4);
             case XenConsole.CONSOLEIO_read -> read(ctx.memory(), buffer, count);
             default -> -XEN_ENOSYS;
         };
@@ -114,15 +117,23 @@ public final class ConsoleIoHandler implements HypercallHandler {
 
     /**
      * {@code guest_console_write}: the loop is bounded by {@code count}, which is at most 2^32 - 1,
-     * and for an unprivileged domain by {@link #DOMU_WRITE_LIMIT}.
+     * for an unprivileged domain by {@link #DOMU_WRITE_LIMIT}, and per entry by the caller's
+     * preemption.
      */
-    private long write(Domain caller, GuestMemory memory, long buffer, long count) {
+    private long write(CallContext ctx, long buffer, long count, long a3, long a4) {
+        Domain caller = ctx.domain();
+        GuestMemory memory = ctx.memory();
         byte[] kbuf = KBUF.get();
         boolean raw = caller.isPrivileged();
         if (!raw) {
             count = Math.min(count, DOMU_WRITE_LIMIT); // the rest is dropped unread: host protection
         }
+        boolean first = true;
         while (count > 0) {
+            if (!first && ctx.preemptCheck()) {
+                return ctx.createContinuation(XenConsole.CONSOLEIO_write, count, buffer, a3, a4);
+            }
+            first = false;
             int kcount = (int) Math.min(count, WRITE_CHUNK);
             memory.read(buffer, kbuf, 0, kcount); // a GuestFault is -EFAULT; earlier chunks are out
             int length = raw ? kcount : ConsoleText.strip(kbuf, kcount);

@@ -32,9 +32,12 @@ import xenshim.api.xen.XenMemory;
  * returned; or, for {@code XENMAPSPACE_gmfn_range}, {@code size} frames from
  * {@code start_extent} on as {@code XENMAPSPACE_gmfn}, stopping at the first
  * failure ({@code size < start_extent} is {@code -EILSEQ}, a range that
- * wraps is {@code -EOVERFLOW}). Xen may preempt a range with a
- * continuation; xenshim does the whole range (at most 0xffff frames) in one
- * call.
+ * wraps is {@code -EOVERFLOW}). A range is preempted between frames as Xen
+ * 4.17 preempts it: the frames done so far go into the continuation's
+ * {@code cmd} above {@code MEMOP_EXTENT_SHIFT}, and the struct in guest
+ * memory is left as it is (Xen works on its own copy; older Xen versions
+ * advanced {@code idx}, {@code gpfn} and {@code size} in the guest's struct
+ * instead, 4.17 does not).
  *
  * <p>For a compat caller {@code idx} and {@code gpfn} are 32-bit and
  * zero-extended, as Xen's compat translation does, so a compat
@@ -49,7 +52,8 @@ final class AddToPhysmap {
     private AddToPhysmap() {
     }
 
-    static long serve(CallContext ctx, DomainDirectory domains, long startExtent, long arg) {
+    static long serve(CallContext ctx, DomainDirectory domains, long startExtent, long arg,
+                      long a2, long a3, long a4) {
         if (Long.compareUnsigned(startExtent, 0xFFFF) > 0) {
             return -XEN_EDOM;
         }
@@ -80,7 +84,12 @@ final class AddToPhysmap {
         if (space != XenMemory.XENMAPSPACE_gmfn_range) {
             return physMap.addToPhysmap(space, idx, gpfn);
         }
-        return addRange(physMap, idx, gpfn, size, (int) startExtent);
+        long done = addRange(ctx, physMap, idx, gpfn, size, (int) startExtent);
+        if (done > 0) { // preempted with this many frames done, as do_memory_op continues it
+            return ctx.createContinuation(XenMemory.XENMEM_add_to_physmap | (done << XenMemory.MEMOP_EXTENT_SHIFT),
+                    arg, a2, a3, a4);
+        }
+        return done;
     }
 
     /** {@code xatp_permission_check}. */
@@ -97,8 +106,12 @@ final class AddToPhysmap {
         return 0;
     }
 
-    /** The {@code XENMAPSPACE_gmfn_range} part of {@code xenmem_add_to_physmap}; bounded by {@code size <= 0xffff}. */
-    private static long addRange(PhysMap physMap, long idx, long gpfn, int size, int start) {
+    /**
+     * The {@code XENMAPSPACE_gmfn_range} part of {@code xenmem_add_to_physmap}: 0 when the range is done,
+     * a negative errno at the first failure, or the frames done (from the start of the range) when the
+     * caller asked to preempt, which it may between frames but not after the last one.
+     */
+    private static long addRange(CallContext ctx, PhysMap physMap, long idx, long gpfn, int size, int start) {
         if (size < start) {
             return -XEN_EILSEQ;
         }
@@ -109,6 +122,9 @@ final class AddToPhysmap {
             int rc = physMap.addToPhysmap(XenMemory.XENMAPSPACE_gmfn, idx + i, gpfn + i);
             if (rc < 0) {
                 return rc;
+            }
+            if (i + 1 < size && ctx.preemptCheck()) {
+                return i + 1;
             }
         }
         return 0;

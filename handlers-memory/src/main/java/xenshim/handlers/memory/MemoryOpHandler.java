@@ -77,11 +77,11 @@ public final class MemoryOpHandler implements HypercallHandler {
         long startExtent = cmd >>> XenMemory.MEMOP_EXTENT_SHIFT;
         return switch (op) {
             case XenMemory.XENMEM_increase_reservation, XenMemory.XENMEM_decrease_reservation,
-                 XenMemory.XENMEM_populate_physmap -> Reservation.serve(ctx, domains, op, startExtent, arg);
+                 XenMemory.XENMEM_populate_physmap -> Reservation.serve(ctx, domains, op, startExtent, arg, a2, a3, a4);
             case XenMemory.XENMEM_maximum_ram_page -> startExtent != 0 ? -XEN_EINVAL : maximumRamPage(ctx.domain());
             case XenMemory.XENMEM_current_reservation, XenMemory.XENMEM_maximum_reservation,
                  XenMemory.XENMEM_maximum_gpfn -> startExtent != 0 ? -XEN_EINVAL : reservationStat(ctx, op, arg);
-            case XenMemory.XENMEM_add_to_physmap -> AddToPhysmap.serve(ctx, domains, startExtent, arg);
+            case XenMemory.XENMEM_add_to_physmap -> AddToPhysmap.serve(ctx, domains, startExtent, arg, a2, a3, a4);
             default -> archMemoryOp(ctx, cmd, arg);
         };
     }

@@ -20,6 +20,11 @@ import xenshim.api.xen.XenMemory;
  * an extent order) returns {@code start_extent}; a failure at extent
  * {@code i} returns {@code i}. A guest fault is caught here for that reason.
  *
+ * <p>Long calls are preempted as in Xen: between extents (never before the
+ * first of an entry) the loop asks {@link CallContext#preemptCheck} and, if
+ * told to, returns a continuation whose {@code cmd} carries the extents done
+ * above {@code MEMOP_EXTENT_SHIFT}; the re-entered call starts there.
+ *
  * <p>Deviations, all returning what Xen returns for an allocation failure:
  * {@code increase_reservation} allocates pages without mapping them, which
  * xenshim's physmap cannot do (and its domains are built at
@@ -42,8 +47,15 @@ final class Reservation {
     private Reservation() {
     }
 
-    /** Serves one reservation op; {@code op} is one of the three. */
-    static long serve(CallContext ctx, DomainDirectory domains, int op, long startExtent, long arg) {
+    /** Set in {@link #forEachExtent}'s result when it stopped for preemption, not at the end or a failure. */
+    private static final long PREEMPTED = 1L << 62;
+
+    /**
+     * Serves one reservation op; {@code op} is one of the three, {@code a2..a4} the
+     * registers a continuation leaves as they were.
+     */
+    static long serve(CallContext ctx, DomainDirectory domains, int op, long startExtent, long arg,
+                      long a2, long a3, long a4) {
         Abi abi = ctx.abi();
         GuestMemory memory = ctx.memory();
         long extentStart;
@@ -81,16 +93,21 @@ final class Reservation {
         if (physMap == null) {
             return startExtent;
         }
-        return switch (op) {
+        long done = switch (op) {
             case XenMemory.XENMEM_populate_physmap -> pod
                     ? startExtent // PoD on oneself stops at once in Xen; for another domain xenshim has none
-                    : forEachExtent(abi, memory, extentStart, startExtent, nrExtents,
+                    : forEachExtent(ctx, extentStart, startExtent, nrExtents,
                             gpfn -> physMap.populate(gpfn, extentOrder));
             case XenMemory.XENMEM_decrease_reservation ->
-                    forEachExtent(abi, memory, extentStart, startExtent, nrExtents,
+                    forEachExtent(ctx, extentStart, startExtent, nrExtents,
                             gmfn -> physMap.decrease(gmfn, extentOrder) == 0);
             default -> startExtent; // increase_reservation: no unmapped allocation in xenshim
         };
+        if ((done & PREEMPTED) != 0) {
+            long cmd = op | ((done & ~PREEMPTED) << XenMemory.MEMOP_EXTENT_SHIFT);
+            return ctx.createContinuation(cmd, arg, a2, a3, a4);
+        }
+        return done;
     }
 
     /** {@code max_order(current->domain)} on x86 with the default {@code memop-max-order}. */
@@ -102,12 +119,19 @@ final class Reservation {
      * The extent loop of {@code populate_physmap} and {@code decrease_reservation}:
      * each {@code extent_start[i]} (an ABI {@code xen_pfn_t}) is handed to
      * {@code extent}, until one fails or cannot be read. Returns the index
-     * reached: the number of extents done. Bounded by {@code nrExtents <= MAX_NR_EXTENTS}.
+     * reached: the number of extents done, with {@link #PREEMPTED} set if the
+     * caller asked it to stop there. At least one extent per entry, then as many
+     * as the caller's time slice allows.
      */
-    private static long forEachExtent(Abi abi, GuestMemory memory, long list, long start, long nrExtents,
+    private static long forEachExtent(CallContext ctx, long list, long start, long nrExtents,
                                       LongPredicate extent) {
+        Abi abi = ctx.abi();
+        GuestMemory memory = ctx.memory();
         long i = start;
         for (; i < nrExtents; i++) {
+            if (i != start && ctx.preemptCheck()) {
+                return i | PREEMPTED;
+            }
             long frame;
             try {
                 frame = abi.readULong(memory, list + i * abi.longSize());

@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import xenshim.api.PhysMap;
@@ -96,7 +97,10 @@ public final class GuestPhysMemory implements PhysMap {
 
     private final MemorySegment host;
     private final long ramPages;
-    private final long[] ramP2m;
+    /** RAM frames' host pages: read without the lock ({@link #translate}), so each entry is read and written atomically. */
+    private final AtomicLongArray ramP2m;
+    /** Bumped after every change of a frame; see {@link #generation}. */
+    private volatile long generation;
     private final TreeMap<Long, Long> highP2m = new TreeMap<>();
     private final Deque<Long> freeRam = new ArrayDeque<>();
     private final long[] hypervisorGpfn = new long[HYPERVISOR_PAGES];
@@ -120,9 +124,9 @@ public final class GuestPhysMemory implements PhysMap {
         }
         this.host = host;
         this.ramPages = ramBytes >>> PAGE_SHIFT;
-        this.ramP2m = new long[Math.toIntExact(ramPages)];
-        for (int i = 0; i < ramP2m.length; i++) {
-            ramP2m[i] = i;
+        this.ramP2m = new AtomicLongArray(Math.toIntExact(ramPages));
+        for (int i = 0; i < ramP2m.length(); i++) {
+            ramP2m.set(i, i);
         }
         Arrays.fill(hypervisorGpfn, NONE);
         this.totalPages = ramPages;
@@ -149,8 +153,19 @@ public final class GuestPhysMemory implements PhysMap {
 
     /**
      * The host offset of guest-physical {@code gpa}, or -1 for a hole. The
-     * rest of its page follows contiguously. Lock-free: the map only ever
-     * points into {@link #host()}.
+     * rest of its page follows contiguously.
+     *
+     * <p>Lock-free for RAM frames, and safe against a concurrent change by a
+     * writer holding the lock, because (1) every entry is read and written
+     * atomically, so the answer is the frame's page before or after the
+     * change, never a torn value; (2) the map only ever points into
+     * {@link #host()}, this domain's own mapping, which stays mapped while any
+     * vCPU runs, so even a stale answer never reaches another domain's memory
+     * or unmapped memory; and (3) a caller that keeps a translation across
+     * accesses checks {@link #generation} first, so it never uses one made
+     * before a change (a {@code decrease_reservation} in the same hypercall,
+     * say). What a stale answer can still do is what a guest racing its own
+     * vCPUs can do: touch a page the domain itself is giving up at that moment.
      */
     public long translate(long gpa) {
         if (gpa < 0) {
@@ -159,7 +174,7 @@ public final class GuestPhysMemory implements PhysMap {
         long gpfn = gpa >>> PAGE_SHIFT;
         long page;
         if (gpfn < ramPages) {
-            page = ramP2m[(int) gpfn];
+            page = ramP2m.get((int) gpfn);
         } else {
             synchronized (this) {
                 page = highP2m.getOrDefault(gpfn, NONE);
@@ -198,13 +213,22 @@ public final class GuestPhysMemory implements PhysMap {
         return memoryMap;
     }
 
+    /**
+     * A number that changes after every change of any frame's mapping: a
+     * translation made under one generation may be kept while the generation is
+     * the same (read it before translating).
+     */
+    public long generation() {
+        return generation;
+    }
+
     private long get(long gpfn) {
-        return gpfn < ramPages ? ramP2m[(int) gpfn] : highP2m.getOrDefault(gpfn, NONE);
+        return gpfn < ramPages ? ramP2m.get((int) gpfn) : highP2m.getOrDefault(gpfn, NONE);
     }
 
     private void put(long gpfn, long page) {
         if (gpfn < ramPages) {
-            ramP2m[(int) gpfn] = page;
+            ramP2m.set((int) gpfn, page);
         } else if (page == NONE) {
             highP2m.remove(gpfn);
         } else {
@@ -213,6 +237,8 @@ public final class GuestPhysMemory implements PhysMap {
         if (page != NONE) {
             maxMappedGpfn = Math.max(maxMappedGpfn, gpfn);
         }
+        // after the entry: a reader that sees this generation sees the new entry too (the writer holds the lock)
+        generation++;
     }
 
     private boolean isRam(long page) {

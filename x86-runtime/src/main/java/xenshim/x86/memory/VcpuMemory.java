@@ -13,7 +13,10 @@ import xenshim.api.PagedGuestMemory;
  *
  * <p>The vCPU loop calls {@link #refresh} with the control registers before
  * each hypercall. A one-entry cache keeps the last translated page for the
- * rest of that call. Allocation-free.
+ * rest of that call, as long as the domain's p2m has not changed since
+ * ({@link GuestPhysMemory#generation}): a {@code decrease_reservation} in the
+ * middle of a call makes the next access walk again and find the hole.
+ * Allocation-free.
  */
 public final class VcpuMemory extends PagedGuestMemory {
 
@@ -38,6 +41,7 @@ public final class VcpuMemory extends PagedGuestMemory {
     private long efer;
 
     private long cachedPage = NONE;
+    private long cachedGeneration;
     private long cachedHost;
     private boolean cachedWritable;
 
@@ -58,7 +62,8 @@ public final class VcpuMemory extends PagedGuestMemory {
     @Override
     protected long translate(long address, boolean write) {
         long page = address & ~(PAGE_SIZE - 1L);
-        if (page == cachedPage && (cachedWritable || !write)) {
+        long generation = phys.generation(); // before the walk: a change during it makes the next access walk again
+        if (page == cachedPage && (cachedWritable || !write) && generation == cachedGeneration) {
             return cachedHost | (address & (PAGE_SIZE - 1L));
         }
         long gpa = linearToPhysical(address, write);
@@ -70,6 +75,7 @@ public final class VcpuMemory extends PagedGuestMemory {
             return NONE;
         }
         cachedPage = page;
+        cachedGeneration = generation;
         cachedHost = host & ~(PAGE_SIZE - 1L);
         cachedWritable = write;
         return host;

@@ -18,6 +18,8 @@ public final class HypercallPageCode {
     public static final int MSR = 0x40000000;
     public static final int STUB_SIZE = 32;
     public static final int PAGE_SIZE = 4096;
+    /** Bytes of a stub's {@code out %eax,$PORT} (E7 ib): how far RIP goes back to re-enter a continued call. */
+    public static final int OUT_LENGTH = 2;
 
     private static final byte[] PAGE = build();
 

@@ -36,7 +36,12 @@ public final class HypercallRegisters {
         return abi == Abi.X86_64 ? registers.get(NATIVE[index]) : registers.get(COMPAT[index]) & 0xFFFF_FFFFL;
     }
 
-    /** What goes to rax for {@code result}. */
+    /** The register argument {@code index} (0..4) travels in: where a continuation writes it back. */
+    public static Reg argumentRegister(Abi abi, int index) {
+        return abi == Abi.X86_64 ? NATIVE[index] : COMPAT[index];
+    }
+
+    /** What goes to rax (or an argument register) for {@code result}: compat registers hold 32 bits. */
     public static long rax(Abi abi, long result) {
         return abi == Abi.X86_64 ? result : result & 0xFFFF_FFFFL;
     }

@@ -173,7 +173,7 @@ public final class Machine implements AutoCloseable {
             closeOne(e, "vcpu0 fd", fd::close); // not in vcpus yet: create() would not close it
             throw e;
         }
-        vcpus.add(new Vcpu(this, fd, 0, page, phys, console, tracer));
+        vcpus.add(new Vcpu(this, fd, 0, page, phys, new DebugPort(domain, console, System::nanoTime), tracer));
     }
 
     private void setUpBootVcpu(VcpuFd fd, PvhLoader.Boot boot) {

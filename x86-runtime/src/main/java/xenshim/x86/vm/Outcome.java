@@ -14,6 +14,7 @@ import xenshim.api.xen.XenSched;
  * <tr><td>21</td><td>KVM could not run it (emulation failure, failed entry, unexpected exit)</td></tr>
  * <tr><td>22</td><td>it ran past --timeout</td></tr>
  * <tr><td>23</td><td>every vCPU halted with interrupts off</td></tr>
+ * <tr><td>24</td><td>a hypercall handler failed with a JVM error; xenshim stopped the domain</td></tr>
  * <tr><td>130</td><td>interrupted (Ctrl-C)</td></tr>
  * </table>
  */
@@ -89,6 +90,26 @@ public sealed interface Outcome {
         @Override
         public String describe() {
             return "vCPU " + vcpu + " halted with interrupts disabled; nothing can wake it\n" + registers;
+        }
+    }
+
+    /**
+     * A handler threw a JVM {@link Error} (out of memory, stack overflow, a
+     * linkage error from a broken plugin, an assertion): not the guest's fault,
+     * so no errno is made up for it. xenshim stops this domain, as Xen crashes
+     * a domain it can no longer serve; the JVM and other domains go on.
+     */
+    record HandlerCrash(int vcpu, long nr, Throwable error) implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 24;
+        }
+
+        @Override
+        public String describe() {
+            return "vCPU " + vcpu + " stopped: the handler of hypercall " + nr + " ("
+                    + xenshim.api.xen.Hypercalls.name(nr) + ") failed with " + error
+                    + "; xenshim stopped the domain (the log names the handler's module)";
         }
     }
 

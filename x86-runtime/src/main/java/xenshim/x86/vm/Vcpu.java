@@ -3,8 +3,6 @@ package xenshim.x86.vm;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import xenshim.api.Abi;
-import xenshim.api.ConsoleText;
-import xenshim.api.GuestConsole;
 import xenshim.api.xen.XenErrno;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.kvm.Reg;
@@ -27,9 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Vcpu implements Runnable {
 
-    /** The debug port some guests write bytes to before they have a hypercall page. */
-    static final int DEBUG_PORT = 0x12;
-
     private static final Logger LOG = LoggerFactory.getLogger(Vcpu.class);
 
     private static final long EFER_LMA = 1L << 10;
@@ -43,15 +38,11 @@ final class Vcpu implements Runnable {
     private final VcpuContext context;
     private final VcpuMemory memory;
     private final GuestPhysMemory phys;
-    private final GuestConsole console;
-    private final HypercallStats stats = new HypercallStats();
-    private final HypercallTracer tracer;
-    private final byte[] debugByte = new byte[1];
-    /** Set once a debug-port console write has failed, so the failure is logged only once. */
-    private boolean debugConsoleFailed;
+    private final CallRecorder calls;
+    private final DebugPort debugPort;
     private final HypercallRegisters.RegisterFile registers;
 
-    Vcpu(Machine machine, VcpuFd fd, int id, HypercallPage page, GuestPhysMemory phys, GuestConsole console,
+    Vcpu(Machine machine, VcpuFd fd, int id, HypercallPage page, GuestPhysMemory phys, DebugPort debugPort,
          HypercallTracer tracer) {
         this.machine = machine;
         this.fd = fd;
@@ -59,9 +50,10 @@ final class Vcpu implements Runnable {
         this.page = page;
         this.phys = phys;
         this.memory = new VcpuMemory(phys);
-        this.context = new VcpuContext(machine.domain(), id, memory);
-        this.console = console;
-        this.tracer = tracer;
+        this.context = new VcpuContext(machine.domain(), id, memory,
+                () -> machine.isStopping() || page.drainPending());
+        this.debugPort = debugPort;
+        this.calls = new CallRecorder(id, tracer);
         this.registers = fd::syncedReg;
     }
 
@@ -74,7 +66,7 @@ final class Vcpu implements Runnable {
     }
 
     HypercallStats stats() {
-        return stats;
+        return calls.stats();
     }
 
     @Override
@@ -129,33 +121,21 @@ final class Vcpu implements Runnable {
         int port = io.port();
         if (port == HypercallPageCode.PORT && io.size() == 4 && io.count() == 1) {
             hypercall(io.data());
-        } else if (port == DEBUG_PORT) {
+        } else if (port == DebugPort.PORT) {
             for (int i = 0, n = io.count(); i < n; i++) {
-                byte b = (byte) io.data(i);
-                if (ConsoleText.kept(b)) {
-                    debugByte[0] = b;
-                    debugWrite();
-                }
+                debugPort.write(id, (byte) io.data(i));
             }
         }
     }
 
     /**
-     * Writes {@link #debugByte} to the console. A failing console must not end the vCPU loop
-     * (the guest did nothing wrong): the byte is dropped and the first failure logged.
+     * One entry of hypercall {@code nr}. If the handler preempted itself, the
+     * continuation's arguments go back into the argument registers and the
+     * guest re-executes the stub's {@code out} (RIP back over its two bytes,
+     * eax = nr), as Xen rewinds RIP over {@code vmcall}: the next entry is a
+     * fresh exit, so a stop is seen between any two entries. A handler's JVM
+     * {@link Error} stops this domain (see {@link Outcome.HandlerCrash}).
      */
-    private void debugWrite() {
-        try {
-            console.write(context.domain(), debugByte, 0, 1);
-        } catch (RuntimeException e) {
-            if (!debugConsoleFailed) {
-                debugConsoleFailed = true;
-                LOG.warn("vCPU {}: console write for debug port 0x{} failed; dropping its output",
-                        id, Integer.toHexString(DEBUG_PORT), e);
-            }
-        }
-    }
-
     private void hypercall(long nr) {
         long efer = fd.syncedEfer();
         Abi abi = HypercallRegisters.abi(efer, fd.syncedCsL());
@@ -171,14 +151,29 @@ final class Vcpu implements Runnable {
             result = -XenErrno.XEN_EPERM; // Xen refuses hypercalls from outside ring 0
         } else {
             memory.refresh(cr0, fd.syncedCr3(), fd.syncedCr4(), efer);
-            context.setAbi(abi);
-            result = page.invoke(context, nr, a0, a1, a2, a3, a4);
+            context.enter(abi, start);
+            try {
+                result = page.invoke(context, nr, a0, a1, a2, a3, a4);
+            } catch (Error e) {
+                LOG.error("vCPU {}: the handler of hypercall {} failed with a JVM error; stopping {}", id,
+                        nr, machine.domain(), e);
+                machine.stop(new Outcome.HandlerCrash(id, nr, e));
+                return;
+            }
         }
-        stats.record(nr, System.nanoTime() - start);
+        long elapsed = System.nanoTime() - start;
+        if (context.continuation().take(result)) {
+            for (int i = 0; i < 5; i++) {
+                fd.setSyncedReg(HypercallRegisters.argumentRegister(abi, i),
+                        HypercallRegisters.rax(abi, context.continuation().arg(i)));
+            }
+            fd.setSyncedReg(Reg.RAX, nr);
+            fd.setSyncedReg(Reg.RIP, fd.syncedReg(Reg.RIP) - HypercallPageCode.OUT_LENGTH);
+            calls.continued(nr, abi, a0, a1, a2, a3, a4, elapsed);
+            return;
+        }
         fd.setSyncedReg(Reg.RAX, HypercallRegisters.rax(abi, result));
-        if (tracer != null) {
-            tracer.trace(id, abi, nr, a0, a1, a2, a3, a4, result);
-        }
+        calls.completed(nr, abi, a0, a1, a2, a3, a4, result, elapsed);
     }
 
     /** The hypercall-page MSR: low 12 bits are the page index (only 0 exists), the rest the page's address. */

@@ -1,26 +1,54 @@
 package xenshim.x86.vm;
 
+import java.util.function.BooleanSupplier;
 import xenshim.api.Abi;
 import xenshim.api.CallContext;
+import xenshim.api.Continuation;
 import xenshim.api.Domain;
 import xenshim.api.GuestMemory;
 
-/** The one context object of a vCPU, reused for every call it makes; only the ABI changes per call. */
+/**
+ * The one context object of a vCPU, reused for every call it makes; the ABI
+ * and the entry time change per call.
+ *
+ * <p>Preemption, as Xen's {@code hypercall_preempt_check}: an entry is asked
+ * to stop once it has run for {@link #SLICE_NANOS}, or at once when something
+ * else needs the vCPU ({@code interrupted}: a stop, a swap draining the table).
+ * Its continuation is followed by the guest re-entering the call, so the vCPU
+ * loop sees a stop between any two entries.
+ */
 final class VcpuContext implements CallContext {
+
+    /** The longest one entry of a preemptible call runs before it continues: 1 ms. */
+    static final long SLICE_NANOS = 1_000_000;
 
     private final Domain domain;
     private final int vcpuId;
     private final GuestMemory memory;
+    private final BooleanSupplier interrupted;
+    private final Continuation continuation = new Continuation();
     private Abi abi = Abi.X86_64;
+    private long entered;
 
-    VcpuContext(Domain domain, int vcpuId, GuestMemory memory) {
+    /**
+     * @param interrupted whether something needs this vCPU back; read at each preemption check
+     */
+    VcpuContext(Domain domain, int vcpuId, GuestMemory memory, BooleanSupplier interrupted) {
         this.domain = domain;
         this.vcpuId = vcpuId;
         this.memory = memory;
+        this.interrupted = interrupted;
     }
 
-    void setAbi(Abi callAbi) {
+    /** Starts an entry made in {@code callAbi} at {@code nanoTime}. */
+    void enter(Abi callAbi, long nanoTime) {
         this.abi = callAbi;
+        this.entered = nanoTime;
+    }
+
+    /** The continuation the last entry may have created. */
+    Continuation continuation() {
+        return continuation;
     }
 
     @Override
@@ -41,5 +69,15 @@ final class VcpuContext implements CallContext {
     @Override
     public GuestMemory memory() {
         return memory;
+    }
+
+    @Override
+    public boolean preemptCheck() {
+        return System.nanoTime() - entered >= SLICE_NANOS || interrupted.getAsBoolean();
+    }
+
+    @Override
+    public long createContinuation(long a0, long a1, long a2, long a3, long a4) {
+        return continuation.create(a0, a1, a2, a3, a4);
     }
 }

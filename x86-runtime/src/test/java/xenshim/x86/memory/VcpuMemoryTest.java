@@ -69,6 +69,19 @@ class VcpuMemoryTest {
     }
 
     @Test
+    void aPageGivenBackInTheMiddleOfACallIsAHoleAtTheNextAccessNotTheCachedPage() {
+        fourLevelTables();
+        longMode(0x1000, 0, true);
+        mem.write64(0x400008, 0x1111);                 // walks and caches 0x400000 -> frame 0x10
+        assertThat(mem.read64(0x400008)).isEqualTo(0x1111);
+        assertThat(phys.decrease(0x10, 0)).isZero();   // decrease_reservation of that frame, same call
+        assertThatThrownBy(() -> mem.read64(0x400008)).isInstanceOf(GuestFault.class);
+        assertThatThrownBy(() -> mem.write64(0x400008, 0x2222)).isInstanceOf(GuestFault.class);
+        assertThat(phys.populate(0x10, 0)).isTrue();   // back, zeroed: the walk finds the new page
+        assertThat(mem.read64(0x400008)).isZero();
+    }
+
+    @Test
     void pagingOff() {
         mem.refresh(PE, 0, 0, 0);
         assertThat(mem.linearToPhysical(0x1_0000_1234L, false)).as("32-bit wraps").isEqualTo(0x1234);
