@@ -43,6 +43,7 @@ class AddToPhysmapTest extends MemoryOpTestBase {
         assertThat(call(guest, abi, XENMEM_add_to_physmap)).isZero();
 
         assertThat(guestMap.added).containsExactly("0:0->feff0");
+        assertThat(guestMap.hypervisor).containsEntry(0xfeff0L, "shared_info");
     }
 
     @ParameterizedTest
@@ -136,7 +137,37 @@ class AddToPhysmapTest extends MemoryOpTestBase {
         assertThat(call(guest, abi, XENMEM_add_to_physmap)).isZero();
 
         assertThat(guestMap.added).containsExactly("2:2->100", "2:3->101", "2:4->102");
-        assertThat(guestMap.ram).doesNotContain(2L, 3L, 4L);
+        // the pages themselves moved: frame 0x100 now holds the page that was at frame 2, and so on
+        assertThat(guestMap.ram).doesNotContainKeys(2L, 3L, 4L)
+                .containsEntry(0x100L, 2L).containsEntry(0x101L, 3L).containsEntry(0x102L, 4L);
+        assertThat(guestMap.totalPages()).isEqualTo(8);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void aPreemptedRangeContinuesWithTheFramesDoneInTheCommandAndLeavesTheStructAlone(Abi abi) {
+        xatp(abi, XenDomains.DOMID_SELF, 4, XENMAPSPACE_gmfn_range, 2, 0x100);
+        byte[] before = new byte[64];
+        memory.read(arg, before, 0, 64);
+        var harness = harness(guest, abi).preemptEvery(2);
+
+        var first = harness.enter(XENMEM_add_to_physmap, arg);
+
+        // Xen 4.17 checks after every frame but the last; the second check preempts after two frames
+        assertThat(first.continuation()).containsExactly(XENMEM_add_to_physmap | (2L << 6), arg, 0, 0, 0);
+        byte[] after = new byte[64];
+        memory.read(arg, after, 0, 64);
+        assertThat(after).as("xenmem_add_to_physmap works on its own copy").isEqualTo(before);
+        assertThat(harness.call(first.continuation())).isZero();
+        assertThat(guestMap.added).containsExactly("2:2->100", "2:3->101", "2:4->102", "2:5->103");
+    }
+
+    @Test
+    void aPreemptionCheckAfterTheLastFrameNeverHappens() {
+        xatp(Abi.X86_64, XenDomains.DOMID_SELF, 2, XENMAPSPACE_gmfn_range, 2, 0x100);
+        var harness = harness(guest, Abi.X86_64).preemptEvery(1);
+        assertThat(harness.call(XENMEM_add_to_physmap, arg)).isZero();
+        assertThat(harness.continuations()).extracting(a -> a[0]).containsExactly(XENMEM_add_to_physmap | (1L << 6));
     }
 
     @ParameterizedTest
@@ -170,10 +201,9 @@ class AddToPhysmapTest extends MemoryOpTestBase {
     void aFullSizeRangeIsBounded() {
         xatp(Abi.X86_64, dom0.domid(), 0xFFFF, XENMAPSPACE_gmfn_range, 0, 0x20000);
         FakePhysMap map = dom0Map;
-        for (long i = 0; i < 0x10000; i++) {
-            map.ram.add(i);
-        }
+        assertThat(map.populate(0, 16)).isTrue(); // frames 0..0xffff
         assertThat(call(dom0, Abi.X86_64, XENMEM_add_to_physmap)).isZero();
         assertThat(map.added).hasSize(0xFFFF);
+        assertThat(map.ram).containsKeys(0x20000L, 0x2FFFEL).doesNotContainKeys(0L, 0xFFFEL).containsKey(0xFFFFL);
     }
 }

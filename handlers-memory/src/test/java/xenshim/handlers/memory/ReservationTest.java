@@ -44,7 +44,7 @@ class ReservationTest extends MemoryOpTestBase {
 
         assertThat(call(guest, abi, XENMEM_populate_physmap)).isEqualTo(3);
 
-        assertThat(guestMap.ram).contains(10L, 11L, 0x20L);
+        assertThat(guestMap.ram).containsKeys(10L, 11L, 0x20L);
         assertThat(guestMap.totalPages()).isEqualTo(11);
     }
 
@@ -65,7 +65,7 @@ class ReservationTest extends MemoryOpTestBase {
 
         assertThat(call(guest, abi, XENMEM_populate_physmap | (2 << 6))).isEqualTo(4);
 
-        assertThat(guestMap.ram).contains(102L, 103L).doesNotContain(100L, 101L);
+        assertThat(guestMap.ram).containsKeys(102L, 103L).doesNotContainKeys(100L, 101L);
     }
 
     @ParameterizedTest
@@ -107,10 +107,72 @@ class ReservationTest extends MemoryOpTestBase {
     }
 
     @Test
-    void theLargestExtentCountIsAccepted() {
+    void theLargestExtentCountIsAcceptedAndTheLoopEndsWhereTheListBecomesUnreadable() {
         reservation(Abi.X86_64, XenDomains.DOMID_SELF, 0x3FF_FFFFL, 0, 0, 10);
-        // extent 1 is 0 (already RAM) and so on: populate replaces; the physmap fills up after 8 fresh pages
-        assertThat(call(guest, Abi.X86_64, XENMEM_populate_physmap)).isPositive();
+        // extent 0 is frame 10 (fresh), the rest of the list reads 0 (already RAM) until the list
+        // runs off the end of the 64-page memory: pages 3..63 hold 61 * 512 extents
+        long readable = (64 - 3) * 4096 / 8;
+        assertThat(call(guest, Abi.X86_64, XENMEM_populate_physmap)).isEqualTo(readable);
+        assertThat(guestMap.ram).containsKeys(0L, 10L);
+        assertThat(guestMap.totalPages()).isEqualTo(9);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void aPreemptedCallContinuesWithTheExtentsDoneInTheCommandAsXenEncodesThem(Abi abi) {
+        reservation(abi, XenDomains.DOMID_SELF, 5, 0, 0, 20, 21, 22, 23, 24);
+        var harness = harness(guest, abi).preemptEvery(2);
+
+        var first = harness.enter(XENMEM_populate_physmap, arg);
+        // checked before extents 1 and 2: the second check preempts, after two extents
+        assertThat(first.continuation()).containsExactly(XENMEM_populate_physmap | (2L << 6), arg, 0, 0, 0);
+        assertThat(guestMap.ram).containsKeys(20L, 21L).doesNotContainKeys(22L);
+
+        assertThat(harness.call(first.continuation())).isEqualTo(5);
+        assertThat(harness.continuations()).extracting(a -> a[0])
+                .containsExactly(XENMEM_populate_physmap | (4L << 6));
+        assertThat(guestMap.ram).containsKeys(20L, 21L, 22L, 23L, 24L);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void everyEntryMakesProgressEvenIfPreemptedAtEveryCheck(Abi abi) {
+        reservation(abi, XenDomains.DOMID_SELF, 3, 0, 0, 1, 2, 3);
+        var harness = harness(guest, abi).preemptEvery(1);
+
+        assertThat(harness.call(XENMEM_decrease_reservation, arg)).isEqualTo(3);
+
+        assertThat(harness.continuations()).extracting(a -> a[0]).containsExactly(
+                XENMEM_decrease_reservation | (1L << 6), XENMEM_decrease_reservation | (2L << 6));
+        assertThat(guestMap.ram).doesNotContainKeys(1L, 2L, 3L);
+    }
+
+    @Test
+    void aMillionExtentsAreServedInBoundedEntries() {
+        int extents = 1 << 20;
+        FakePhysMap big = new FakePhysMap(extents, 0);
+        Domain dom = xenshim.testkit.FakeDomains.guest(7);
+        dom.attach(xenshim.api.PhysMap.KEY, big);
+        byId.put(7, dom);
+        var mem = xenshim.testkit.FakeGuestMemory.of(0x100000, 2 + extents * 8 / 4096);
+        long list = mem.page(2);
+        StructLayout r = Abi.X86_64.layouts().xen_memory_reservation;
+        long at = mem.page(0);
+        mem.write64(at + off(r, "extent_start"), list);
+        mem.write64(at + off(r, "nr_extents"), extents);
+        mem.write16(at + off(r, "domid"), (short) XenDomains.DOMID_SELF);
+        for (int i = 0; i < extents; i++) {
+            mem.write64(list + 8L * i, i);
+        }
+        var harness = xenshim.testkit.HandlerHarness.of(new MemoryOpHandler(directory)).domain(dom).memory(mem)
+                .preemptEvery(4096);
+
+        assertThat(harness.call(XENMEM_populate_physmap, at)).isEqualTo(extents);
+
+        assertThat(harness.continuations()).hasSize(extents / 4096 - 1);
+        assertThat(big.totalPages()).isEqualTo(extents);
+        assertThat(harness.call(XENMEM_decrease_reservation, at)).isEqualTo(extents);
+        assertThat(big.totalPages()).isZero();
     }
 
     @ParameterizedTest
@@ -120,7 +182,7 @@ class ReservationTest extends MemoryOpTestBase {
         assertThat(call(guest, abi, XENMEM_populate_physmap)).isZero();
         reservation(abi, other.domid(), 1, 0, 0, 10);
         assertThat(call(guest, abi, XENMEM_populate_physmap)).isZero();
-        assertThat(otherMap.ram).doesNotContain(10L);
+        assertThat(otherMap.ram).doesNotContainKeys(10L);
     }
 
     @ParameterizedTest
@@ -128,7 +190,7 @@ class ReservationTest extends MemoryOpTestBase {
     void aPrivilegedCallerPopulatesAnotherDomain(Abi abi) {
         reservation(abi, other.domid(), 2, 0, 0, 10, 11);
         assertThat(call(dom0, abi, XENMEM_populate_physmap)).isEqualTo(2);
-        assertThat(otherMap.ram).contains(10L, 11L);
+        assertThat(otherMap.ram).containsKeys(10L, 11L);
     }
 
     @Test
@@ -159,7 +221,7 @@ class ReservationTest extends MemoryOpTestBase {
         assertThat(call(guest, Abi.X86_64, XENMEM_populate_physmap)).isZero();
         reservation(Abi.X86_64, other.domid(), 1, 0, XENMEMF_populate_on_demand, 10);
         assertThat(call(dom0, Abi.X86_64, XENMEM_populate_physmap)).isZero();
-        assertThat(guestMap.ram).doesNotContain(10L);
+        assertThat(guestMap.ram).doesNotContainKeys(10L);
     }
 
     @Test
@@ -184,7 +246,7 @@ class ReservationTest extends MemoryOpTestBase {
     void decreaseReservationGivesPagesBack(Abi abi) {
         reservation(abi, XenDomains.DOMID_SELF, 3, 0, 0, 1, 2, 3);
         assertThat(call(guest, abi, XENMEM_decrease_reservation)).isEqualTo(3);
-        assertThat(guestMap.ram).doesNotContain(1L, 2L, 3L);
+        assertThat(guestMap.ram).doesNotContainKeys(1L, 2L, 3L);
         assertThat(guestMap.totalPages()).isEqualTo(5);
     }
 
@@ -193,7 +255,7 @@ class ReservationTest extends MemoryOpTestBase {
     void decreaseStopsAtAFrameThatIsNotPopulated(Abi abi) {
         reservation(abi, guest.domid(), 3, 0, 0, 1, 200, 3);
         assertThat(call(guest, abi, XENMEM_decrease_reservation)).isEqualTo(1);
-        assertThat(guestMap.ram).contains(3L);
+        assertThat(guestMap.ram).containsKeys(3L);
     }
 
     @Test
@@ -201,7 +263,7 @@ class ReservationTest extends MemoryOpTestBase {
         reservation(Abi.X86_64, other.domid(), 1, 0, 0, 1);
         assertThat(call(guest, Abi.X86_64, XENMEM_decrease_reservation)).isZero();
         assertThat(call(dom0, Abi.X86_64, XENMEM_decrease_reservation)).isEqualTo(1);
-        assertThat(otherMap.ram).doesNotContain(1L);
+        assertThat(otherMap.ram).doesNotContainKeys(1L);
     }
 
     @ParameterizedTest
