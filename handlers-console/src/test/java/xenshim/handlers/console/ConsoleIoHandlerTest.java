@@ -24,7 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import xenshim.api.ConsoleText;
 import xenshim.api.Abi;
 import xenshim.api.Domain;
 import xenshim.api.GuestConsole;
@@ -277,10 +276,46 @@ class ConsoleIoHandlerTest {
     }
 
     @Test
-    void theFilterKeepsPrintableAsciiTabAndNewline() {
+    void ofEveryByteValueADomUKeepsExactlyTabNewlineAndPrintableAscii() {
+        byte[] all = new byte[256];
         for (int c = 0; c < 256; c++) {
-            boolean expected = (c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\n';
-            assertThat(ConsoleText.kept((byte) c)).as("byte 0x%02x", c).isEqualTo(expected);
+            all[c] = (byte) c;
         }
+        long buffer = put(memory.base(), all);
+
+        assertThat(harness(domU, Abi.X86_64).call(CONSOLEIO_write, all.length, buffer)).isZero();
+
+        assertThat(printed()).isEqualTo("\t\n !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+                + "abcdefghijklmnopqrstuvwxyz{|}~");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void aPreemptedWriteContinuesWithTheCountLeftAtTheBufferReached(Abi abi) {
+        byte[] text = new byte[300];
+        java.util.Arrays.fill(text, (byte) 'q');
+        long buffer = put(memory.base(), text);
+        HandlerHarness harness = harness(domU, abi).preemptEvery(1);
+
+        assertThat(harness.call(CONSOLEIO_write, text.length, buffer)).isZero();
+
+        // checked before every chunk but the first of an entry: one chunk per entry
+        assertThat(harness.continuations()).containsExactly(
+                new long[] {CONSOLEIO_write, 173, buffer + 127, 0, 0},
+                new long[] {CONSOLEIO_write, 46, buffer + 254, 0, 0});
+        assertThat(chunks).containsExactly(127, 127, 46);
+        assertThat(printed.toByteArray()).containsExactly(text);
+    }
+
+    @Test
+    void aContinuedDomUWriteStillStopsAfterOneMebibyte() {
+        int limit = (int) ConsoleIoHandler.DOMU_WRITE_LIMIT;
+        long buffer = fillLetters(limit + 2 * 4096);
+
+        HandlerHarness harness = harness(domU, Abi.X86_64).preemptEvery(100);
+        assertThat(harness.call(CONSOLEIO_write, 0xFFFF_FFFFL, buffer)).isZero();
+
+        assertThat(printed.size()).isEqualTo(limit);
+        assertThat(harness.continuations()).isNotEmpty().allSatisfy(a -> assertThat(a[1]).isLessThan(limit));
     }
 }
