@@ -1,0 +1,141 @@
+package xenshim.x86.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import xenshim.api.CallContext;
+import xenshim.api.Domain;
+import xenshim.api.HypercallHandler;
+import xenshim.api.ShutdownState;
+import xenshim.api.XenVersionInfo;
+import xenshim.api.xen.Hypercalls;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.dispatcher.HypercallTable;
+import xenshim.dispatcher.Provider;
+import xenshim.x86.kvm.Kvm;
+
+/**
+ * A guest in the middle of a long hypercall, on the real /dev/kvm: the call
+ * runs as a chain of bounded entries (the guest re-enters its stub after each
+ * continuation), and a stop, a timeout or a shutdown from another thread ends
+ * the run between two entries, with the call never completed. The {@code spin}
+ * guest's first {@code console_io} is served by a handler that never finishes:
+ * each entry works until its slice ends, then continues with a counter
+ * advanced in {@code count}.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PreemptedCallKvmTest {
+
+    /** What the issue asks: a guest mid-call stops within this. */
+    private static final long STOP_BOUND_MILLIS = 100;
+
+    @BeforeAll
+    static void needKvm() {
+        String reason = Kvm.unavailableReason().orElse("");
+        Assumptions.assumeTrue(reason.isEmpty(), () -> "needs /dev/kvm: " + reason);
+    }
+
+    /** Works until preempted, then continues with {@code count + 1}; completes never. */
+    static final class EndlessHandler implements HypercallHandler {
+        final AtomicLong entries = new AtomicLong();
+        final AtomicLong firstCount = new AtomicLong(-1);
+        final AtomicLong lastCount = new AtomicLong(-1);
+        final AtomicLong longestEntryNanos = new AtomicLong();
+        final AtomicBoolean completed = new AtomicBoolean();
+
+        @Override
+        public long handle(CallContext ctx, long cmd, long count, long buffer, long a3, long a4) {
+            long start = System.nanoTime();
+            entries.incrementAndGet();
+            firstCount.compareAndSet(-1, count);
+            lastCount.set(count);
+            long spins = 0;
+            while (!ctx.preemptCheck() || spins == 0) {
+                spins++; // a unit of work; at least one per entry, as Xen's loops
+                if (spins == Long.MAX_VALUE) {
+                    completed.set(true);
+                    return 0;
+                }
+            }
+            longestEntryNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
+            return ctx.createContinuation(cmd, count + 1, buffer, a3, a4);
+        }
+    }
+
+    private record Run(Outcome outcome, long stopMillis, EndlessHandler handler, Machine machine) {
+    }
+
+    /** Boots spin with the endless console_io, waits for 20 entries, then {@code trigger}s the stop. */
+    private static Run run(Duration timeout, Consumer<Machine> trigger) throws Exception {
+        EndlessHandler handler = new EndlessHandler();
+        HypercallTable table = HypercallTable.builder("endless")
+                .add(Hypercalls.__HYPERVISOR_console_io, new Provider("test", "EndlessHandler"), handler).build();
+        Domain domain = Domain.guest(1);
+        XenVersionInfo version = XenVersionInfo.defaults();
+        Machine machine = Machine.create(new Machine.Config(64L << 20, "", timeout, 1, version),
+                BundledGuestsKvmTest.bundled("spin"), domain, new HypercallPage(table), (d, b, o, l) -> { }, null);
+        long[] stoppedAt = new long[1];
+        Thread stopper = Thread.ofPlatform().start(() -> {
+            while (handler.entries.get() < 20) {
+                Thread.onSpinWait();
+            }
+            stoppedAt[0] = System.nanoTime();
+            trigger.accept(machine);
+        });
+        Outcome outcome;
+        try (machine) {
+            outcome = machine.run();
+        }
+        long returned = System.nanoTime();
+        stopper.join();
+        long stopMillis = stoppedAt[0] == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(returned - stoppedAt[0]);
+        return new Run(outcome, stopMillis, handler, machine);
+    }
+
+    private static void assertStoppedMidCall(Run run) {
+        EndlessHandler handler = run.handler();
+        assertThat(handler.completed).as("the call never completed").isFalse();
+        assertThat(handler.entries.get()).as("entries").isGreaterThanOrEqualTo(20);
+        assertThat(handler.lastCount.get() - handler.firstCount.get()).as("each entry continued the last one")
+                .isEqualTo(handler.entries.get() - 1);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(handler.longestEntryNanos.get()))
+                .as("an entry ends at its slice").isLessThan(STOP_BOUND_MILLIS);
+        HypercallStats stats = run.machine().stats();
+        assertThat(stats.count(Hypercalls.__HYPERVISOR_console_io)).as("a call never completed is not counted")
+                .isZero();
+        System.out.printf("stopped mid-call after %d entries (longest %.2f ms) in %d ms%n",
+                handler.entries.get(), handler.longestEntryNanos.get() / 1e6, run.stopMillis());
+    }
+
+    @Test
+    void aStopFromAnotherThreadEndsACallInItsMiddle() throws Exception {
+        Run run = run(Duration.ZERO, machine -> machine.stop(new Outcome.Interrupted()));
+        assertThat(run.outcome()).isEqualTo(new Outcome.Interrupted());
+        assertStoppedMidCall(run);
+        assertThat(run.stopMillis()).isBetween(0L, STOP_BOUND_MILLIS);
+    }
+
+    @Test
+    void aShutdownFromAnotherVcpuEndsACallInItsMiddle() throws Exception {
+        // SCHEDOP_shutdown from another vCPU sets the domain's shutdown state from that vCPU's thread
+        Run run = run(Duration.ZERO, machine -> machine.domain().state(ShutdownState.KEY).shutdown(0));
+        assertThat(run.outcome()).isEqualTo(new Outcome.Shutdown(0));
+        assertStoppedMidCall(run);
+        assertThat(run.stopMillis()).isBetween(0L, STOP_BOUND_MILLIS);
+    }
+
+    @Test
+    void aTimeoutEndsACallInItsMiddle() throws Exception {
+        Run run = run(Duration.ofMillis(300), machine -> { });
+        assertThat(run.outcome()).isInstanceOf(Outcome.Timeout.class);
+        assertStoppedMidCall(run);
+    }
+}
