@@ -11,6 +11,41 @@
 
 static int passed, failed;
 
+/*
+ * A populate_physmap of 2^20 extents (an 8 MiB extent list): more than one
+ * entry may do, so xenshim serves it in bounded entries and continues it as
+ * Xen does (the extents done go into cmd above MEMOP_EXTENT_SHIFT and the
+ * vCPU re-enters the stub). The result is the number of extents done.
+ */
+#define LONG_EXTENTS (1ul << 20)
+#define BALLOON_BASE 0x2000ul   /* 32 MiB: above this image and its bss */
+#define BALLOON_FRAMES 16ul
+/*
+ * The 8 MiB list is one page of 512 extents seen 2048 times: 8 MiB of virtual
+ * addresses at 3 GiB (the PCI hole, no RAM behind it) whose page tables all
+ * name the same frame, as a guest may alias one page over a whole buffer.
+ * Writing 8 MiB of real RAM would cost this guest more than the call does
+ * on a software virtualiser, where each first touch of a page is slow.
+ */
+#define ALIAS_VA 0xC0000000ul
+static uint64_t alias_pt[512] __attribute__((aligned(4096)));
+static xen_pfn_t alias_page[512] __attribute__((aligned(4096)));
+
+static xen_pfn_t *aliased_list(void)
+{
+    uint64_t cr3;
+    asm volatile("mov %%cr3, %0" : "=r"(cr3));
+    uint64_t *pml4 = (uint64_t *)(cr3 & ~0xfffull);
+    uint64_t *pdpt = (uint64_t *)(pml4[0] & 0x000ffffffffff000ull);
+    uint64_t *pd = (uint64_t *)(pdpt[3] & 0x000ffffffffff000ull);  /* 3..4 GiB */
+    for (int i = 0; i < 512; i++)
+        alias_pt[i] = (uint64_t)alias_page | 3;                      /* present, writable */
+    for (unsigned long i = 0; i < LONG_EXTENTS * sizeof(xen_pfn_t) / (2ul << 20); i++)
+        pd[i] = (uint64_t)alias_pt | 3;
+    asm volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+    return (xen_pfn_t *)ALIAS_VA;
+}
+
 static void check(const char *what, long rc, long want)
 {
     if (rc == want) {
@@ -86,6 +121,29 @@ void kmain(struct hvm_start_info *si)
           HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
     check("xen_version XENVER_pagesize NULL",
           HYPERVISOR_xen_version(XENVER_pagesize, NULL), 4096);
+
+    /* Balloon out 16 frames, then populate 2^20 extents naming them over and
+     * over: the first 16 allocate (zeroed pages), the rest name RAM that is
+     * there already, which xenshim's physmap leaves as it is (Xen would
+     * allocate a page for each and needs 2^20 pages of headroom for this). */
+    for (unsigned long i = 0; i < BALLOON_FRAMES; i++) {
+        volatile unsigned long *page = (void *)((BALLOON_BASE + i) << 12);
+        *page = 0x5a5a5a5a5a5a5a5aul;
+    }
+    for (unsigned long i = 0; i < 512; i++)
+        alias_page[i] = BALLOON_BASE + i % BALLOON_FRAMES;
+    xen_pfn_t *long_list = aliased_list();
+    struct xen_memory_reservation res = {
+        .nr_extents = BALLOON_FRAMES, .extent_order = 0, .domid = DOMID_SELF,
+    };
+    set_xen_guest_handle(res.extent_start, long_list);
+    check("memory_op XENMEM_decrease_reservation of 16 frames",
+          HYPERVISOR_memory_op(XENMEM_decrease_reservation, &res), BALLOON_FRAMES);
+    res.nr_extents = LONG_EXTENTS;
+    check("memory_op XENMEM_populate_physmap of 2^20 extents",
+          HYPERVISOR_memory_op(XENMEM_populate_physmap, &res), LONG_EXTENTS);
+    check("memory_op XENMEM_populate_physmap gave zeroed pages",
+          *(volatile unsigned long *)(BALLOON_BASE << 12), 0);
 
     printk("badcall: %d passed, %d failed\n", passed, failed);
     xen_shutdown(failed ? SHUTDOWN_crash : SHUTDOWN_poweroff);
