@@ -133,6 +133,28 @@ class PreemptedCallKvmTest {
     }
 
     @Test
+    void aHandlersJvmErrorStopsItsDomainWithStatus24AndTheNextGuestRuns() throws Exception {
+        HypercallTable table = HypercallTable.builder("oom")
+                .add(Hypercalls.__HYPERVISOR_console_io, new Provider("test", "Oom"), (c, a, b, d, e, f) -> {
+                    throw new OutOfMemoryError("test: no memory for this call");
+                }).build();
+        Domain domain = Domain.guest(1);
+        XenVersionInfo version = XenVersionInfo.defaults();
+        Outcome outcome;
+        try (Machine machine = Machine.create(new Machine.Config(64L << 20, "", Duration.ofSeconds(30), 1, version),
+                BundledGuestsKvmTest.bundled("spin"), domain, new HypercallPage(table), (d, b, o, l) -> { }, null)) {
+            outcome = machine.run();
+        }
+        assertThat(outcome).isInstanceOf(Outcome.HandlerCrash.class);
+        assertThat(outcome.exitStatus()).isEqualTo(24);
+        assertThat(outcome.describe()).contains("hypercall 18 (console_io)").contains("OutOfMemoryError")
+                .contains("test: no memory for this call");
+
+        BundledGuestsKvmTest.Run next = BundledGuestsKvmTest.boot("demo");
+        assertThat(next.outcome().exitStatus()).as(next.console()).isZero();
+    }
+
+    @Test
     void aTimeoutEndsACallInItsMiddle() throws Exception {
         Run run = run(Duration.ofMillis(300), machine -> { });
         assertThat(run.outcome()).isInstanceOf(Outcome.Timeout.class);
