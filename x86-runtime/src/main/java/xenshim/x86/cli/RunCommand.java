@@ -34,7 +34,8 @@ import xenshim.x86.vm.Outcome;
             "Exit status: 0 the guest powered off (SHUTDOWN_poweroff); 11 reboot, 12 suspend, 13 crash, "
                     + "14 watchdog, 15 soft_reset; 19 another shutdown reason; 20 triple fault; "
                     + "21 KVM could not run the guest (emulation failure, failed entry); 22 --timeout passed; "
-                    + "23 halted with interrupts off; 1 xenshim could not start it (bad ELF, no KVM); "
+                    + "23 halted with interrupts off; 24 a hypercall handler failed with a JVM error; "
+                    + "1 xenshim could not start it (bad ELF, no KVM); "
                     + "2 bad command line; 130 interrupted."})
 final class RunCommand implements Callable<Integer> {
 
