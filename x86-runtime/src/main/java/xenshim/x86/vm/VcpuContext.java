@@ -1,6 +1,7 @@
 package xenshim.x86.vm;
 
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import xenshim.api.Abi;
 import xenshim.api.CallContext;
 import xenshim.api.Continuation;
@@ -26,6 +27,7 @@ final class VcpuContext implements CallContext {
     private final int vcpuId;
     private final GuestMemory memory;
     private final BooleanSupplier interrupted;
+    private final LongSupplier nanoTime;
     private final Continuation continuation = new Continuation();
     private Abi abi = Abi.X86_64;
     private long entered;
@@ -34,10 +36,16 @@ final class VcpuContext implements CallContext {
      * @param interrupted whether something needs this vCPU back; read at each preemption check
      */
     VcpuContext(Domain domain, int vcpuId, GuestMemory memory, BooleanSupplier interrupted) {
+        this(domain, vcpuId, memory, interrupted, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of the slice ({@link System#nanoTime} but in tests) */
+    VcpuContext(Domain domain, int vcpuId, GuestMemory memory, BooleanSupplier interrupted, LongSupplier nanoTime) {
         this.domain = domain;
         this.vcpuId = vcpuId;
         this.memory = memory;
         this.interrupted = interrupted;
+        this.nanoTime = nanoTime;
     }
 
     /** Starts an entry made in {@code callAbi} at {@code nanoTime}. */
@@ -73,7 +81,7 @@ final class VcpuContext implements CallContext {
 
     @Override
     public boolean preemptCheck() {
-        return System.nanoTime() - entered >= SLICE_NANOS || interrupted.getAsBoolean();
+        return nanoTime.getAsLong() - entered >= SLICE_NANOS || interrupted.getAsBoolean();
     }
 
     @Override
