@@ -43,7 +43,12 @@ public enum Abi {
         }
     }
 
-    /** An argument register as the handler should see it: compat registers are 32 bits wide. */
+    /**
+     * An argument register as the handler should see it: a native register in
+     * full, a compat one zero-extended from its low 32 bits (ebx..edi). The
+     * one place this rule lives: the runtime's register decoding and the
+     * testkit's harness both use it.
+     */
     public long argument(long register) {
         return this == X86_64 ? register : register & 0xFFFF_FFFFL;
     }

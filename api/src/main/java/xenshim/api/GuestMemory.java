@@ -5,11 +5,16 @@ import java.lang.foreign.MemorySegment;
 /**
  * A caller's address space, little-endian, as a handler sees it.
  *
- * <p>Every method checks the whole range before it reads or writes: a bad
- * address throws {@link GuestFault} (the guest gets {@code -XEN_EFAULT}),
- * never touches memory outside the caller's, and never throws anything
- * else for a bad address. A write that faults part-way may have written the
- * bytes before the fault, as Xen's {@code copy_to_guest} may.
+ * <p>Every method checks the whole range before it reads or writes, and is
+ * all or nothing: if any byte of the range is not accessible it throws
+ * {@link GuestFault} naming the first such byte (the guest gets
+ * {@code -XEN_EFAULT}), and neither guest memory nor the Java-side buffer
+ * has been touched. It never touches memory outside the caller's, and never
+ * throws anything else for a bad address. A zero-length access touches
+ * nothing and never faults. Addresses are unsigned: a range that runs past
+ * 2<sup>64</sup> wraps to address 0. (A handler that copies a struct with
+ * several calls may have done the earlier ones when a later one faults, as
+ * Xen's {@code copy_to_guest} of the fields one by one may.)
  *
  * <p>Lengths are Java {@code int}s or segment sizes chosen by the handler: a
  * handler must cap a guest-supplied length before it asks for a copy.

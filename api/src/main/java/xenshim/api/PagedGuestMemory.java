@@ -37,7 +37,9 @@ public abstract class PagedGuestMemory implements GuestMemory {
      * @param write   whether the access writes
      * @return the offset in the backing segment of the byte at {@code address};
      *         the rest of its 4 KiB page must follow contiguously in the
-     *         backing segment. {@code -1} if the page is not accessible.
+     *         backing segment, as far as the segment goes: bytes past its end
+     *         are not accessible, so a segment may end inside a page.
+     *         {@code -1} if the page is not accessible.
      */
     protected abstract long translate(long address, boolean write);
 
@@ -46,10 +48,16 @@ public abstract class PagedGuestMemory implements GuestMemory {
         return backing;
     }
 
+    /**
+     * The backing offset of {@code size} bytes at {@code address}, all in one
+     * page; a {@link GuestFault} naming the first of them that is not
+     * accessible if any is not.
+     */
     private long at(long address, int size, boolean write) {
         long offset = translate(address, write);
-        if (offset < 0 || offset > backing.byteSize() - size) {
-            throw new GuestFault(address, write ? "write" : "read");
+        long room = offset < 0 ? 0 : Math.max(0, backing.byteSize() - offset);
+        if (room < size) {
+            throw new GuestFault(address + room, write ? "write" : "read");
         }
         return offset;
     }
@@ -127,22 +135,27 @@ public abstract class PagedGuestMemory implements GuestMemory {
     }
 
     /**
-     * Throws {@link GuestFault} unless every page of {@code [address, address+length)} is accessible.
+     * Throws {@link GuestFault}, naming the first byte that is not accessible,
+     * unless every byte of {@code [address, address+length)} is: each page's
+     * part of the range is checked whole, so a backing segment that ends
+     * inside a page is caught too.
      *
      * <p>Addresses are unsigned, and a range that runs past 2<sup>64</sup> wraps to address 0, as
      * Xen's {@code __hvm_copy} does: every page is translated on its own, so the wrapped pages are
      * checked like any other.
      */
     public final void checkRange(long address, long length, boolean write) {
-        if (length <= 0) {
-            return;
+        for (long done = 0; done < length; ) {
+            long a = address + done;
+            int chunk = chunk(a, length - done);
+            at(a, chunk, write);
+            done += chunk;
         }
-        at(address, 1, write);
-        long last = (address + length - 1) & ~PAGE_MASK;
-        for (long p = address & ~PAGE_MASK; p != last; ) {
-            p += PAGE_SIZE;
-            at(p, 1, write);
-        }
+    }
+
+    /** How many of {@code remaining} bytes from {@code address} lie in its page. */
+    private static int chunk(long address, long remaining) {
+        return (int) Math.min(remaining, PAGE_SIZE - (address & PAGE_MASK));
     }
 
     @Override
@@ -174,8 +187,8 @@ public abstract class PagedGuestMemory implements GuestMemory {
         long done = 0;
         while (done < length) {
             long a = address + done;
-            long chunk = Math.min(length - done, PAGE_SIZE - (a & PAGE_MASK));
-            long offset = at(a, (int) Math.min(chunk, Integer.MAX_VALUE), toGuest);
+            int chunk = chunk(a, length - done);
+            long offset = at(a, chunk, toGuest);
             if (toGuest) {
                 MemorySegment.copy(local, done, backing, offset, chunk);
             } else {
@@ -191,8 +204,8 @@ public abstract class PagedGuestMemory implements GuestMemory {
         long done = 0;
         while (done < length) {
             long a = address + done;
-            long chunk = Math.min(length - done, PAGE_SIZE - (a & PAGE_MASK));
-            backing.asSlice(at(a, 1, true), chunk).fill(value);
+            int chunk = chunk(a, length - done);
+            backing.asSlice(at(a, chunk, true), chunk).fill(value);
             done += chunk;
         }
     }

@@ -92,6 +92,11 @@ public final class ShutdownState {
         return () -> { };
     }
 
+    /** How many listeners are registered and not yet removed: what a closed machine must have given back. */
+    public int listenerCount() {
+        return listeners.size();
+    }
+
     /** A registered shutdown listener; closing it removes the listener. */
     @FunctionalInterface
     public interface Registration extends AutoCloseable {

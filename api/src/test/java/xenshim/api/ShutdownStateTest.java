@@ -45,4 +45,26 @@ class ShutdownStateTest {
         assertThat(heard).isEmpty();
         assertThat(kept).containsExactly(1);
     }
+
+    @Test
+    void theListenerCountFollowsRegistrationsAndRemovals() {
+        ShutdownState state = new ShutdownState();
+        assertThat(state.listenerCount()).isZero();
+        ShutdownState.Registration first = state.onShutdown(code -> { });
+        ShutdownState.Registration second = state.onShutdown(code -> { });
+        assertThat(state.listenerCount()).isEqualTo(2);
+        first.close();
+        first.close(); // idempotent: removes nobody else
+        assertThat(state.listenerCount()).isEqualTo(1);
+        second.close();
+        assertThat(state.listenerCount()).isZero();
+    }
+
+    @Test
+    void aListenerCalledAtOnceAfterTheShutdownIsNotCounted() {
+        ShutdownState state = new ShutdownState();
+        state.shutdown(0);
+        state.onShutdown(code -> { }).close();
+        assertThat(state.listenerCount()).isZero();
+    }
 }

@@ -39,12 +39,16 @@ final class HvmParamValues {
     /**
      * {@code hvm_allow_set_param}'s set-once check, then {@code hvm_set_param}'s
      * switch: validates {@code value} for {@code index} and stores it in
-     * {@code params} when it is accepted.
+     * {@code params} when it is accepted. A set-once parameter is checked and
+     * stored in one step ({@link HvmParams#setOnce}), so of several vCPUs
+     * setting it at once exactly one succeeds.
      *
      * @return 0, or a negative Xen errno (nothing is stored then)
      */
     static int set(Domain caller, Domain target, HvmParams params, int index, long value) {
-        if (HvmParamPolicy.setOnce(index)) {
+        boolean setOnce = HvmParamPolicy.setOnce(index);
+        if (setOnce) {
+            // Xen's order: a parameter already set otherwise is -EEXIST even for a value it would refuse.
             long current = params.get(index);
             if (current != 0 && current != value) {
                 return -XEN_EEXIST;
@@ -91,10 +95,15 @@ final class HvmParamValues {
                 // STORE_EVTCHN, CONSOLE_EVTCHN, VM_GENERATION_ID_ADDR and the toolstack's pfns: verbatim.
             }
         }
-        if (rc == 0) {
-            params.set(stored, value);
+        if (rc != 0) {
+            return rc;
         }
-        return rc;
+        if (setOnce) {
+            // The check that counts: another vCPU may have set it since the one above.
+            return params.setOnce(stored, value) ? 0 : -XEN_EEXIST;
+        }
+        params.set(stored, value);
+        return 0;
     }
 
     /** {@code hvm_get_param}'s switch: the value a permitted reader sees. */

@@ -9,16 +9,27 @@ import xenshim.api.xen.XenStartInfo;
 
 /**
  * A guest kernel ELF as a PVH loader reads it: an ELF32 or ELF64 container
- * for x86-64, its PT_LOAD segments (loaded at {@code p_paddr}), and its entry
- * point — the {@code XEN_ELFNOTE_PHYS32_ENTRY} note if there is one, else
- * {@code e_entry}. Every field is checked against the file's size before use;
- * a bad image is a {@link BadGuestImageException} naming the file.
+ * for x86 ({@code EM_386} or {@code EM_X86_64}: Xen takes both, and a kernel
+ * whose 32-bit PVH entry is linked with {@code --oformat=elf32-i386} is an
+ * {@code EM_386} ELF32 with 64-bit code inside), its PT_LOAD segments (loaded
+ * at {@code p_paddr}), and its entry point — the
+ * {@code XEN_ELFNOTE_PHYS32_ENTRY} note if there is one, else
+ * {@code e_entry}.
+ *
+ * <p>Xen's notes are found where libelf's {@code elf_xen_parse} finds them:
+ * in the PT_NOTE segments (one at file offset 0 is skipped, a binutils bug),
+ * and only if those hold no Xen note at all, in the SHT_NOTE sections. The
+ * last {@code PHYS32_ENTRY} read wins. Every field is checked against the
+ * file's size before use; a bad image is a {@link BadGuestImageException}
+ * naming the file.
  */
 public final class ElfImage {
 
+    private static final int EM_386 = 3;
     private static final int EM_X86_64 = 62;
     private static final int PT_LOAD = 1;
     private static final int PT_NOTE = 4;
+    private static final int SHT_NOTE = 7;
     private static final int MAX_PHDRS = 256;
 
     /** One loadable segment: {@code fileSize} bytes of the file at {@code offset} go to {@code physAddr}; the rest of {@code memSize} is zero. */
@@ -108,8 +119,8 @@ public final class ElfImage {
             }
             need(0, elf64 ? 64 : 52, "ELF header");
             int machine = Short.toUnsignedInt(buf.getShort(18));
-            if (machine != EM_X86_64) {
-                throw bad("e_machine is " + machine + ", not x86-64 (62)");
+            if (machine != EM_386 && machine != EM_X86_64) {
+                throw bad("e_machine is " + machine + ", not x86 (" + EM_386 + ") or x86-64 (" + EM_X86_64 + ")");
             }
             long eEntry = word(24);
             long phoff = elf64 ? buf.getLong(32) : Integer.toUnsignedLong(buf.getInt(28));
@@ -124,7 +135,7 @@ public final class ElfImage {
             }
             need(phoff, (long) phnum * phentsize, "program header table");
             List<Segment> loads = new ArrayList<>();
-            OptionalLong pvh = OptionalLong.empty();
+            XenNotes notes = new XenNotes();
             for (int i = 0; i < phnum; i++) {
                 int ph = (int) (phoff + (long) i * phentsize);
                 int type = buf.getInt(ph);
@@ -140,46 +151,78 @@ public final class ElfImage {
                     if (memsz > 0) {
                         loads.add(new Segment(paddr, offset, filesz, memsz));
                     }
-                } else if (type == PT_NOTE) {
+                } else if (type == PT_NOTE && offset != 0) { // libelf: "binutils do not correctly set p_offset"
                     need(offset, filesz, "note segment " + i);
-                    OptionalLong found = pvhEntry(offset, filesz);
-                    if (found.isPresent()) {
-                        pvh = found;
-                    }
+                    notes.scan(offset, filesz);
                 }
             }
             if (loads.isEmpty()) {
                 throw bad("no PT_LOAD segment");
             }
-            long entry = pvh.orElse(eEntry);
-            return new ElfImage(name, bytes, List.copyOf(loads), entry, pvh.isPresent());
+            if (notes.count == 0) {
+                scanNoteSections(notes);
+            }
+            long entry = notes.phys32Entry.orElse(eEntry);
+            return new ElfImage(name, bytes, List.copyOf(loads), entry, notes.phys32Entry.isPresent());
         }
 
-        /** Walks the notes of one PT_NOTE segment for Xen's PHYS32_ENTRY. */
-        private OptionalLong pvhEntry(long offset, long size) {
-            long at = offset;
-            long end = offset + size;
-            while (end - at >= 12) {
-                long namesz = Integer.toUnsignedLong(buf.getInt((int) at));
-                long descsz = Integer.toUnsignedLong(buf.getInt((int) at + 4));
-                int type = buf.getInt((int) at + 8);
-                long nameAt = at + 12;
-                long descAt = nameAt + align4(namesz);
-                long next = descAt + align4(descsz);
-                if (namesz > size || descsz > size || next > end) {
-                    throw bad("malformed ELF note at offset " + at);
-                }
-                boolean xen = namesz == 4 && bytes[(int) nameAt] == 'X' && bytes[(int) nameAt + 1] == 'e'
-                        && bytes[(int) nameAt + 2] == 'n' && bytes[(int) nameAt + 3] == 0;
-                if (xen && type == XenStartInfo.XEN_ELFNOTE_PHYS32_ENTRY) {
-                    if (descsz != 4 && descsz != 8) {
-                        throw bad("XEN_ELFNOTE_PHYS32_ENTRY has " + descsz + " bytes, not 4");
-                    }
-                    return OptionalLong.of(Integer.toUnsignedLong(buf.getInt((int) descAt)));
-                }
-                at = next;
+        /** libelf's fallback when no note segment holds a Xen note: every SHT_NOTE section, from section 1. */
+        private void scanNoteSections(XenNotes notes) {
+            long shoff = elf64 ? buf.getLong(40) : Integer.toUnsignedLong(buf.getInt(32));
+            int shentsize = Short.toUnsignedInt(buf.getShort(elf64 ? 58 : 46));
+            int shnum = Short.toUnsignedInt(buf.getShort(elf64 ? 60 : 48));
+            if (shnum == 0) {
+                return;
             }
-            return OptionalLong.empty();
+            if (shentsize < (elf64 ? 64 : 40)) {
+                throw bad("bad section header table (" + shnum + " entries of " + shentsize + " bytes)");
+            }
+            need(shoff, (long) shnum * shentsize, "section header table");
+            for (int i = 1; i < shnum; i++) {
+                int sh = (int) (shoff + (long) i * shentsize);
+                if (buf.getInt(sh + 4) != SHT_NOTE) {
+                    continue;
+                }
+                long offset = elf64 ? buf.getLong(sh + 24) : Integer.toUnsignedLong(buf.getInt(sh + 16));
+                long size = elf64 ? buf.getLong(sh + 32) : Integer.toUnsignedLong(buf.getInt(sh + 20));
+                need(offset, size, "note section " + i);
+                notes.scan(offset, size);
+            }
+        }
+
+        /** What {@code elf_xen_parse_notes} gathers: how many Xen notes it read, and the last PHYS32_ENTRY. */
+        private final class XenNotes {
+            private int count;
+            private OptionalLong phys32Entry = OptionalLong.empty();
+
+            /** Walks the notes at {@code [offset, offset + size)} of the file. */
+            void scan(long offset, long size) {
+                long at = offset;
+                long end = offset + size;
+                while (end - at >= 12) {
+                    long namesz = Integer.toUnsignedLong(buf.getInt((int) at));
+                    long descsz = Integer.toUnsignedLong(buf.getInt((int) at + 4));
+                    int type = buf.getInt((int) at + 8);
+                    long nameAt = at + 12;
+                    long descAt = nameAt + align4(namesz);
+                    long next = descAt + align4(descsz);
+                    if (namesz > size || descsz > size || next > end) {
+                        throw bad("malformed ELF note at offset " + at);
+                    }
+                    boolean xen = namesz == 4 && bytes[(int) nameAt] == 'X' && bytes[(int) nameAt + 1] == 'e'
+                            && bytes[(int) nameAt + 2] == 'n' && bytes[(int) nameAt + 3] == 0;
+                    if (xen) {
+                        count++;
+                    }
+                    if (xen && type == XenStartInfo.XEN_ELFNOTE_PHYS32_ENTRY) {
+                        if (descsz != 4 && descsz != 8) {
+                            throw bad("XEN_ELFNOTE_PHYS32_ENTRY has " + descsz + " bytes, not 4");
+                        }
+                        phys32Entry = OptionalLong.of(Integer.toUnsignedLong(buf.getInt((int) descAt)));
+                    }
+                    at = next;
+                }
+            }
         }
 
         private static long align4(long n) {

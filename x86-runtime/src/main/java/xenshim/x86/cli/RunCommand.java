@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
 
     static final List<String> BUNDLED = List.of("demo", "badcall", "triplefault", "spin", "bench");
 
-    @Parameters(arity = "0..1", paramLabel = "GUEST.ELF", description = "The guest kernel (ELF32 or ELF64, x86-64).")
+    @Parameters(arity = "0..1", paramLabel = "GUEST.ELF", description = "The guest kernel (ELF32 or ELF64, EM_386 or EM_X86_64).")
     Path guest;
 
     @Option(names = "--bundled", paramLabel = "NAME",

@@ -31,9 +31,13 @@ public final class HypercallRegisters {
         return (efer & EFER_LMA) != 0 && csLong ? Abi.X86_64 : Abi.X86_32;
     }
 
-    /** Argument {@code index} (0..4) as the handler gets it: compat arguments are the low 32 bits. */
+    /**
+     * Argument {@code index} (0..4) as the handler gets it: this ABI's register,
+     * cut to the ABI's width by {@link Abi#argument} (compat arguments are the
+     * low 32 bits).
+     */
     public static long argument(Abi abi, int index, RegisterFile registers) {
-        return abi == Abi.X86_64 ? registers.get(NATIVE[index]) : registers.get(COMPAT[index]) & 0xFFFF_FFFFL;
+        return abi.argument(registers.get(abi == Abi.X86_64 ? NATIVE[index] : COMPAT[index]));
     }
 
     /** The register argument {@code index} (0..4) travels in: where a continuation writes it back. */

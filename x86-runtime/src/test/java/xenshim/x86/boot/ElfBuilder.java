@@ -6,11 +6,16 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Writes small ELF32/ELF64 images for x86-64: a header, the program headers, then each segment's bytes. */
+/**
+ * Writes small ELF32/ELF64 images for x86: a header, the program headers, each
+ * segment's bytes, then each note section's bytes and, if there are note
+ * sections, the section header table (a null section first, as ELF wants).
+ */
 final class ElfBuilder {
 
     static final int PT_LOAD = 1;
     static final int PT_NOTE = 4;
+    static final int SHT_NOTE = 7;
 
     record Ph(int type, long paddr, byte[] data, long memsz) {
     }
@@ -19,6 +24,7 @@ final class ElfBuilder {
     private int machine = 62;
     private long entry;
     private final List<Ph> phdrs = new ArrayList<>();
+    private final List<byte[]> noteSections = new ArrayList<>();
 
     private ElfBuilder(boolean elf64) {
         this.elf64 = elf64;
@@ -49,6 +55,12 @@ final class ElfBuilder {
 
     ElfBuilder note(byte[] notes) {
         phdrs.add(new Ph(PT_NOTE, 0, notes, notes.length));
+        return this;
+    }
+
+    /** A SHT_NOTE section holding {@code notes}, in no segment. */
+    ElfBuilder noteSection(byte[] notes) {
+        noteSections.add(notes);
         return this;
     }
 
@@ -107,12 +119,25 @@ final class ElfBuilder {
         return out.toByteArray();
     }
 
+    int shentsize() {
+        return elf64 ? 64 : 40;
+    }
+
+    /** File offset of the section header table: after every segment's and section's bytes, 8-aligned. */
+    int shoff() {
+        int end = headerSize() + phdrs.size() * phentsize();
+        for (Ph p : phdrs) {
+            end += p.data().length;
+        }
+        for (byte[] n : noteSections) {
+            end += n.length;
+        }
+        return (end + 7) & ~7;
+    }
+
     byte[] build() {
         int dataStart = headerSize() + phdrs.size() * phentsize();
-        int total = dataStart;
-        for (Ph p : phdrs) {
-            total += p.data().length;
-        }
+        int total = noteSections.isEmpty() ? shoff() : shoff() + (1 + noteSections.size()) * shentsize();
         ByteBuffer b = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
         b.put(new byte[] {0x7f, 'E', 'L', 'F', (byte) (elf64 ? 2 : 1), 1, 1, 0});
         b.putShort(16, (short) 2); // ET_EXEC
@@ -156,7 +181,51 @@ final class ElfBuilder {
             b.put(offset, p.data());
             offset += p.data().length;
         }
+        if (!noteSections.isEmpty()) {
+            writeSections(b, offset);
+        }
         return b.array();
+    }
+
+    /** The note sections' bytes from {@code offset}, then the section header table (e_shstrndx stays SHN_UNDEF). */
+    private void writeSections(ByteBuffer b, int offset) {
+        int shoff = shoff();
+        int shnum = 1 + noteSections.size();
+        if (elf64) {
+            b.putLong(40, shoff);
+            b.putShort(58, (short) shentsize());
+            b.putShort(60, (short) shnum);
+        } else {
+            b.putInt(32, shoff);
+            b.putShort(46, (short) shentsize());
+            b.putShort(48, (short) shnum);
+        }
+        for (int i = 0; i < noteSections.size(); i++) {
+            byte[] notes = noteSections.get(i);
+            int at = shoff + (i + 1) * shentsize();
+            b.putInt(at + 4, SHT_NOTE);
+            if (elf64) {
+                b.putLong(at + 24, offset);
+                b.putLong(at + 32, notes.length);
+                b.putLong(at + 48, 4);
+            } else {
+                b.putInt(at + 16, offset);
+                b.putInt(at + 20, notes.length);
+                b.putInt(at + 32, 4);
+            }
+            b.put(offset, notes);
+            offset += notes.length;
+        }
+    }
+
+    /** File offset of section header {@code i} (0 is the null section). */
+    int shdr(int i) {
+        return shoff() + i * shentsize();
+    }
+
+    /** Offset of sh_offset inside a section header. */
+    int shOffsetField() {
+        return elf64 ? 24 : 16;
     }
 
     /** Overwrites a little-endian value (4 or 8 bytes) in a built image. */

@@ -76,12 +76,111 @@ class ElfImageTest {
                 .isInstanceOf(BadGuestImageException.class).hasMessageContaining("empty").hasMessageContaining("not an ELF");
     }
 
-    @Test
-    void refusesWrongMachine() {
-        byte[] i386 = elf32().machine(3).entry(0x100000).load(0x100000, CODE, CODE.length).build();
-        assertThatThrownBy(() -> ElfImage.parse("i386.elf", i386))
+    @ParameterizedTest(name = "e_machine={0}")
+    @ValueSource(ints = {40, 183, 0})
+    void refusesAMachineThatIsNotX86(int machine) {
+        byte[] arm = elf32().machine(machine).entry(0x100000).load(0x100000, CODE, CODE.length).build();
+        assertThatThrownBy(() -> ElfImage.parse("arm.elf", arm))
                 .isInstanceOf(BadGuestImageException.class)
-                .hasMessageContaining("i386.elf").hasMessageContaining("e_machine is 3").hasMessageContaining("x86-64");
+                .hasMessageContaining("arm.elf").hasMessageContaining("e_machine is " + machine)
+                .hasMessageContaining("x86-64");
+    }
+
+    /** Xen takes both x86 machines (libelf's elf_xen_note_check, the toolstack's xc_dom_guest_type), in either class. */
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void acceptsEm386AsWellAsEmX86_64(boolean elf64) {
+        for (int machine : new int[] {3, 62}) {
+            ElfImage image = ElfImage.parse("x86.elf", builder(elf64).machine(machine).entry(0x100000)
+                    .note(pvhNote(0x100004)).load(0x100000, CODE, CODE.length).build());
+            assertThat(image.entry()).as("e_machine %d", machine).isEqualTo(0x100004);
+            assertThat(image.segments()).as("e_machine %d", machine).hasSize(1);
+        }
+    }
+
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void aPvhNoteInASectionAloneIsFound(boolean elf64) {
+        ElfImage image = ElfImage.parse("sect.elf", builder(elf64).machine(3).entry(0x100000)
+                .load(0x100000, CODE, CODE.length).noteSection(pvhNote(0x100002)).build());
+        assertThat(image.hasPvhEntry()).isTrue();
+        assertThat(image.entry()).isEqualTo(0x100002);
+    }
+
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void aNoteSegmentWithOnlyOtherOwnersNotesFallsBackToTheSections(boolean elf64) {
+        ElfImage image = ElfImage.parse("gnu.elf", builder(elf64).entry(0x100000)
+                .note(noteEntry("GNU", 18, le32(0x555))).load(0x100000, CODE, CODE.length)
+                .noteSection(concat(noteEntry("GNU", 1, le32(1)), pvhNote(0x100002))).build());
+        assertThat(image.entry()).isEqualTo(0x100002);
+    }
+
+    /** libelf's order: SHT_NOTE sections only when the PT_NOTE segments hold no Xen note at all, of any type. */
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void anyXenNoteInASegmentKeepsTheSectionsUnread(boolean elf64) {
+        ElfImage image = ElfImage.parse("os.elf", builder(elf64).entry(0x100000)
+                .note(noteEntry("Xen", 6, "linux".getBytes())).load(0x100000, CODE, CODE.length)
+                .noteSection(pvhNote(0x100002)).build());
+        assertThat(image.hasPvhEntry()).isFalse();
+        assertThat(image.entry()).isEqualTo(0x100000);
+    }
+
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void theSegmentsPvhNoteWinsOverTheSections(boolean elf64) {
+        ElfImage image = ElfImage.parse("both.elf", builder(elf64).entry(0x100000)
+                .note(pvhNote(0x100001)).load(0x100000, CODE, CODE.length)
+                .noteSection(pvhNote(0x100002)).build());
+        assertThat(image.entry()).isEqualTo(0x100001);
+    }
+
+    @Test
+    void theLastPvhNoteReadWins() {
+        ElfImage image = ElfImage.parse("two.elf", elf64().entry(0x100000)
+                .note(concat(pvhNote(0x100001), pvhNote(0x100003))).load(0x100000, CODE, CODE.length).build());
+        assertThat(image.entry()).isEqualTo(0x100003);
+    }
+
+    /** "Some versions of binutils do not correctly set p_offset for note segments": libelf skips those. */
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void aNoteSegmentAtFileOffsetZeroIsSkipped(boolean elf64) {
+        ElfBuilder b = builder(elf64).entry(0x100000).note(pvhNote(0x100001)).load(0x100000, CODE, CODE.length)
+                .noteSection(pvhNote(0x100002));
+        byte[] image = b.patchWord(b.build(), b.phdr(0) + b.offsetField(), 0);
+        assertThat(ElfImage.parse("zero.elf", image).entry()).isEqualTo(0x100002);
+    }
+
+    @Test
+    void refusesAMalformedNoteSection() {
+        byte[] bad = patch(pvhNote(0x100000), 4, 0x1000, 4);
+        byte[] image = elf32().machine(3).entry(0x100000).load(0x100000, CODE, CODE.length).noteSection(bad).build();
+        assertThatThrownBy(() -> ElfImage.parse("note.elf", image))
+                .isInstanceOf(BadGuestImageException.class)
+                .hasMessageContaining("note.elf").hasMessageContaining("malformed ELF note");
+    }
+
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void refusesANoteSectionPastTheEnd(boolean elf64) {
+        ElfBuilder b = builder(elf64).entry(0x100000).load(0x100000, CODE, CODE.length).noteSection(pvhNote(0x100000));
+        byte[] far = b.patchWord(b.build(), b.shdr(1) + b.shOffsetField(), 0x7FFF_0000L);
+        assertThatThrownBy(() -> ElfImage.parse("far.elf", far))
+                .isInstanceOf(BadGuestImageException.class)
+                .hasMessageContaining("far.elf").hasMessageContaining("note section 1").hasMessageContaining("past the end");
+    }
+
+    @ParameterizedTest(name = "elf64={0}")
+    @ValueSource(booleans = {true, false})
+    void refusesASectionHeaderTablePastTheEnd(boolean elf64) {
+        ElfBuilder b = builder(elf64).entry(0x100000).load(0x100000, CODE, CODE.length).noteSection(pvhNote(0x100000));
+        byte[] full = b.build();
+        byte[] cut = Arrays.copyOf(full, b.shdr(1) + 8);
+        assertThatThrownBy(() -> ElfImage.parse("sh.elf", cut))
+                .isInstanceOf(BadGuestImageException.class)
+                .hasMessageContaining("sh.elf").hasMessageContaining("section header table").hasMessageContaining("past the end");
     }
 
     @Test
@@ -199,17 +298,35 @@ class ElfImageTest {
                 .hasMessageContaining("be.elf").hasMessageContaining("not little-endian");
     }
 
+    static byte[] bundled(String name) throws Exception {
+        try (InputStream in = ElfImage.class.getModule().getResourceAsStream("xenshim/guests/" + name + ".elf")) {
+            assertThat(in).as("bundled %s.elf", name).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+
     @Test
     void parsesTheBundledDemo() throws Exception {
-        byte[] bytes;
-        try (InputStream in = ElfImage.class.getModule().getResourceAsStream("xenshim/guests/demo.elf")) {
-            assertThat(in).as("bundled demo.elf").isNotNull();
-            bytes = in.readAllBytes();
-        }
+        byte[] bytes = bundled("demo");
         ElfImage demo = ElfImage.parse("demo.elf", bytes);
         assertThat(demo.entry()).isEqualTo(0x100000L);
         assertThat(demo.hasPvhEntry()).isTrue();
         assertThat(demo.segments()).isNotEmpty()
                 .allSatisfy(s -> assertThat(s.physAddr()).isGreaterThanOrEqualTo(0x100000L));
+    }
+
+    /** The demo linked with --oformat=elf32-i386, its Xen note only in a SHT_NOTE section: the same segments, the same entry. */
+    @Test
+    void parsesTheBundledDemoLinkedAsElf32I386() throws Exception {
+        byte[] bytes = bundled("demo-elf32");
+        assertThat(bytes[4]).as("EI_CLASS: ELF32").isEqualTo((byte) 1);
+        assertThat(bytes[18] | bytes[19] << 8).as("e_machine: EM_386").isEqualTo(3);
+        ElfImage demo32 = ElfImage.parse("demo-elf32.elf", bytes);
+        ElfImage demo = ElfImage.parse("demo.elf", bundled("demo"));
+        assertThat(demo32.hasPvhEntry()).isTrue();
+        assertThat(demo32.entry()).isEqualTo(demo.entry()).isEqualTo(0x100000L);
+        assertThat(demo32.segments()).extracting(ElfImage.Segment::physAddr, ElfImage.Segment::fileSize,
+                ElfImage.Segment::memSize).containsExactlyElementsOf(demo.segments().stream()
+                .map(s -> org.assertj.core.groups.Tuple.tuple(s.physAddr(), s.fileSize(), s.memSize())).toList());
     }
 }

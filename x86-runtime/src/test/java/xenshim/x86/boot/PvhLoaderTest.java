@@ -101,6 +101,30 @@ class PvhLoaderTest {
         assertThat(PvhLoader.BOOT_INFO_END).isEqualTo(map.get(1).address() + map.get(1).size());
     }
 
+    /** The shape of a kernel linked with --oformat=elf32-i386: ELF32, EM_386, the PVH note in a SHT_NOTE section only. */
+    @Test
+    void loadsAnElf32I386ImageWithItsPvhNoteInASection() {
+        byte[] code = {1, 2, 3, 4, 5, 6, 7, 8};
+        ElfImage image = ElfImage.parse("i386.elf", ElfBuilder.elf32().machine(3).entry(0x100000)
+                .load(0x100000, code, 0x1000).noteSection(ElfBuilder.pvhNote(0x100004)).build());
+        PvhLoader.Boot boot = PvhLoader.load(image, ram, PvhLoader.memoryMap(RAM), "");
+        assertThat(boot.entry()).isEqualTo(0x100004);
+        assertThat(ram.asSlice(0x100000, code.length).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(code);
+        assertThat(ram.get(LE_INT, boot.startInfo() + field(INFO, "magic"))).isEqualTo(0x336ec578);
+    }
+
+    @Test
+    void loadsTheBundledDemoLinkedAsElf32I386AsItLoadsTheDemo() throws Exception {
+        ElfImage demo32 = ElfImage.parse("demo-elf32.elf", ElfImageTest.bundled("demo-elf32"));
+        ElfImage demo = ElfImage.parse("demo.elf", ElfImageTest.bundled("demo"));
+        PvhLoader.Boot boot = PvhLoader.load(demo32, ram, PvhLoader.memoryMap(RAM), "");
+        assertThat(boot).isEqualTo(PvhLoader.load(demo, arena.allocate(RAM, 4096), PvhLoader.memoryMap(RAM), ""));
+        ElfImage.Segment text = demo32.segments().getFirst();
+        assertThat(ram.asSlice(text.physAddr(), text.fileSize()).toArray(ValueLayout.JAVA_BYTE))
+                .isEqualTo(java.util.Arrays.copyOfRange(demo32.bytes(), (int) text.offset(),
+                        (int) (text.offset() + text.fileSize())));
+    }
+
     @Test
     void emptyCmdlineIsAnEmptyString() {
         ram.fill((byte) 'x');

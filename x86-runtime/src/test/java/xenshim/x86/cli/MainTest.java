@@ -140,12 +140,12 @@ class MainTest {
         elf[3] = 'F';
         elf[4] = 1;
         elf[5] = 1;
-        elf[18] = 3; // EM_386
-        Path file = dir.resolve("i386.elf");
+        elf[18] = (byte) 183; // EM_AARCH64 (EM_386, 3, is x86 and loads, as on Xen)
+        Path file = dir.resolve("aarch64.elf");
         Files.write(file, elf);
         Result r = run("run", file.toString());
         assertThat(r.status()).isEqualTo(1);
-        assertThat(r.err()).contains(file.toString()).contains("e_machine is 3");
+        assertThat(r.err()).contains(file.toString()).contains("e_machine is 183");
     }
 
     @Test

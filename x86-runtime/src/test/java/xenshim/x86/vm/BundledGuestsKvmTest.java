@@ -87,6 +87,18 @@ class BundledGuestsKvmTest {
                 .contains("powering off");
     }
 
+    /** The demo linked with --oformat=elf32-i386 (EM_386, the PVH note only in a SHT_NOTE section) boots as the demo. */
+    @Test
+    void demoLinkedAsElf32I386PowersOff() throws Exception {
+        Run run = boot("demo-elf32");
+        assertThat(run.outcome()).as(run.console()).isEqualTo(new Outcome.Shutdown(0));
+        assertThat(run.outcome().exitStatus()).isZero();
+        assertThat(run.console())
+                .contains("XENVER_version: Xen 4.17")
+                .contains("shared_info mapped at gpfn")
+                .contains("powering off");
+    }
+
     @Test
     void demoSeesTheEmulatedXenVersion() throws Exception {
         Run run = boot("demo", XenVersionInfo.defaults().withVersion(4, 19), Duration.ofSeconds(30), false);

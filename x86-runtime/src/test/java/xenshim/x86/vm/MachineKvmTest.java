@@ -86,27 +86,32 @@ class MachineKvmTest {
     @Test
     void aFailedCreateClosesTheVcpuAndRemovesItsListener() throws Exception {
         Domain domain = Domain.guest(1);
+        ShutdownState shutdown = domain.state(ShutdownState.KEY);
         try (Machine first = create("spin", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30))) {
             long vcpuFds = openVcpuFds();
             assertThat(vcpuFds).isPositive();
+            assertThat(shutdown.listenerCount()).as("the first machine listens").isEqualTo(1);
             // fails at the very end: the domain has a PhysMap already (the first machine's)
             assertThatThrownBy(() -> create("spin", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30)))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("already has");
             assertThat(openVcpuFds()).as("the failed machine's vCPU fd is closed").isEqualTo(vcpuFds);
-            // only the first machine still listens
-            assertThatCode(() -> domain.state(ShutdownState.KEY).shutdown(0)).doesNotThrowAnyException();
-            assertThat(first.run()).isEqualTo(new Outcome.Shutdown(0));
+            assertThat(shutdown.listenerCount()).as("only the first machine still listens").isEqualTo(1);
+            shutdown.shutdown(0);
+            assertThat(first.run()).as("and it heard the shutdown").isEqualTo(new Outcome.Shutdown(0));
         }
     }
 
     @Test
     void stopAndShutdownAfterCloseAreNoOps() throws Exception {
         Domain domain = Domain.guest(1);
+        ShutdownState shutdown = domain.state(ShutdownState.KEY);
         Machine machine = create("triplefault", domain, (d, b, o, l) -> { }, Duration.ofSeconds(30));
         assertThat(domain.find(PhysMap.KEY)).isPresent();
+        assertThat(shutdown.listenerCount()).as("the machine listens for the domain's shutdown").isEqualTo(1);
         machine.close();
-        // the listener is gone, and a stop would kick an unmapped kvm_run
-        assertThatCode(() -> domain.state(ShutdownState.KEY).shutdown(0)).doesNotThrowAnyException();
+        assertThat(shutdown.listenerCount()).as("close removed the machine's listener").isZero();
+        // and a stop would kick an unmapped kvm_run
+        assertThatCode(() -> shutdown.shutdown(0)).doesNotThrowAnyException();
         assertThatCode(() -> machine.stop(new Outcome.Interrupted())).doesNotThrowAnyException();
         assertThatCode(machine::close).doesNotThrowAnyException();
     }
