@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import xenshim.api.Domain;
 import xenshim.api.XenVersionInfo;
@@ -76,21 +78,14 @@ class BundledGuestsKvmTest {
         return boot(name, XenVersionInfo.defaults(), Duration.ofSeconds(30), false);
     }
 
-    @Test
-    void demoPowersOff() throws Exception {
-        Run run = boot("demo");
-        assertThat(run.outcome()).as(run.console()).isEqualTo(new Outcome.Shutdown(0));
-        assertThat(run.outcome().exitStatus()).isZero();
-        assertThat(run.console())
-                .contains("XENVER_version: Xen 4.17")
-                .contains("shared_info mapped at gpfn")
-                .contains("powering off");
-    }
-
-    /** The demo linked with --oformat=elf32-i386 (EM_386, the PVH note only in a SHT_NOTE section) boots as the demo. */
-    @Test
-    void demoLinkedAsElf32I386PowersOff() throws Exception {
-        Run run = boot("demo-elf32");
+    /**
+     * The demo, and the demo linked with --oformat=elf32-i386 (EM_386, the PVH note only in a
+     * SHT_NOTE section), which loads and boots the same.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "demo-elf32"})
+    void demoPowersOff(String guest) throws Exception {
+        Run run = boot(guest);
         assertThat(run.outcome()).as(run.console()).isEqualTo(new Outcome.Shutdown(0));
         assertThat(run.outcome().exitStatus()).isZero();
         assertThat(run.console())
