@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.opentest4j.TestAbortedException;
 
@@ -67,6 +68,9 @@ public final class CProbe {
     /** The options every probe is compiled with: strict C11, every warning an error. */
     private static final List<String> STRICT = List.of("-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic");
 
+    /** The skip reasons already printed. */
+    private static final Set<String> TOLD = ConcurrentHashMap.newKeySet();
+
     /** Per target: empty if gcc compiles for it here, else why not. */
     private static final Map<Target, Optional<String>> MISSING = new ConcurrentHashMap<>();
 
@@ -76,8 +80,7 @@ public final class CProbe {
     /** Skips the calling test if {@code header} is not installed, naming the package that has it. */
     public static void assumeHeader(Path header, String debianPackage) {
         if (!Files.isRegularFile(header)) {
-            throw new TestAbortedException("needs " + header + ", which is missing (apt-get install " + debianPackage
-                    + ")");
+            throw skip("needs " + header + ", which is missing (apt-get install " + debianPackage + ")");
         }
     }
 
@@ -172,7 +175,7 @@ public final class CProbe {
     private static void assumeGccCompilesFor(Target target, Path workDir) {
         Optional<String> missing = MISSING.computeIfAbsent(target, t -> whyGccCannotCompileFor(t, workDir));
         if (missing.isPresent()) {
-            throw new TestAbortedException("needs gcc " + target.flag() + ": " + missing.get());
+            throw skip("needs gcc " + target.flag() + ": " + missing.get());
         }
     }
 
@@ -197,6 +200,17 @@ public final class CProbe {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while gcc ran", e);
         }
+    }
+
+    /**
+     * What skips the calling test, with {@code reason} as its message; the
+     * reason is also printed, once, so the build log says why.
+     */
+    private static TestAbortedException skip(String reason) {
+        if (TOLD.add(reason)) {
+            System.out.println("C probe skipped: " + reason);
+        }
+        return new TestAbortedException(reason);
     }
 
     private static void writeHeader(Path dir) throws IOException {
