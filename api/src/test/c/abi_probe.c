@@ -1,15 +1,20 @@
 /*
- * ABI probe: prints what gcc makes of the Xen public headers, for
+ * ABI probe: records what gcc makes of the Xen public headers, for
  * AbiProbeTest to compare with the Java side (xenshim.api.xen constants and
- * xenshim.api.abi.AbiLayouts). Built twice, with -m64 and -m32.
+ * xenshim.api.abi.AbiLayouts). Compiled twice, with gcc -m64 -c and
+ * gcc -m32 -c, and never run: the table below is initialised data in the
+ * object file, and the test reads it from there (xenshim.cprobe.CProbe), so
+ * the 32-bit layouts are checked on kernels that cannot execute 32-bit
+ * programs.
  *
- * Output, one item a line:
- *   const NAME VALUE                 a constant, as a signed 64-bit number
- *   struct NAME SIZE                 sizeof(struct NAME)
- *   field STRUCT.MEMBER OFFSET SIZE  offsetof and sizeof of a member
+ * Records, one name and one value each (xenshim_probe.h):
+ *   const NAME             a constant, as a signed 64-bit number
+ *   sizeof NAME            sizeof(struct NAME)
+ *   offsetof STRUCT.MEMBER offsetof(struct STRUCT, MEMBER)
+ *   sizeof STRUCT.MEMBER   the member's size (0 for a flexible array)
  *
- * Every line must match a Java constant or layout, and every Java constant
- * (not marked @NotInHeaders) and layout must have its line here: when you
+ * Every record must match a Java constant or layout, and every Java constant
+ * (not marked @NotInHeaders) and layout must have its record here: when you
  * add one on the Java side, add it here too.
  */
 
@@ -18,7 +23,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <xen/xen.h>
 #include <xen/version.h>
@@ -31,20 +35,20 @@
 #include <xen/arch-x86/cpuid.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
+#include "xenshim_probe.h"
+
 #if __XEN_INTERFACE_VERSION__ != __XEN_LATEST_INTERFACE_VERSION__
 #error "the probe must see the latest Xen interface"
 #endif
 
-#define C(x) printf("const %s %lld\n", #x, (long long)(x));
-#define S(s) printf("struct %s %llu\n", #s, (unsigned long long)sizeof(struct s));
-#define F(s, m) printf("field %s.%s %llu %llu\n", #s, #m, \
-        (unsigned long long)offsetof(struct s, m), \
-        (unsigned long long)sizeof(((struct s *)0)->m));
+#define C(x) PROBE("const " #x, x)
+#define S(s) PROBE("sizeof " #s, sizeof(struct s))
+#define F(s, m) PROBE("offsetof " #s "." #m, offsetof(struct s, m)) \
+        PROBE("sizeof " #s "." #m, sizeof(((struct s *)0)->m))
 /* A flexible array member: its offset, and size 0. */
-#define FLEX(s, m) printf("field %s.%s %llu 0\n", #s, #m, (unsigned long long)offsetof(struct s, m));
+#define FLEX(s, m) PROBE("offsetof " #s "." #m, offsetof(struct s, m)) PROBE("sizeof " #s "." #m, 0)
 
-static void hypercalls(void)
-{
+const struct xenshim_probe_record xenshim_probe[] = {
     /* xen.h: Hypercalls */
     C(__HYPERVISOR_set_trap_table)
     C(__HYPERVISOR_mmu_update)
@@ -96,10 +100,7 @@ static void hypercalls(void)
     C(__HYPERVISOR_arch_5)
     C(__HYPERVISOR_arch_6)
     C(__HYPERVISOR_arch_7)
-}
 
-static void domains(void)
-{
     /* xen.h: XenDomains */
     C(DOMID_FIRST_RESERVED)
     C(DOMID_SELF)
@@ -108,22 +109,16 @@ static void domains(void)
     C(DOMID_COW)
     C(DOMID_INVALID)
     C(DOMID_IDLE)
-}
 
-static void errnos(void)
-{
     /*
      * errno.h: XenErrno. errno.h lists its values through XEN_ERRNO(); an
      * includer that defines XEN_ERRNO gets the list expanded in place (no
-     * include guard), so every guest-visible errno is printed, and one added
+     * include guard), so every guest-visible errno is recorded, and one added
      * to the header shows up here without editing the probe.
      */
-#define XEN_ERRNO(name, value) printf("const XEN_%s %lld\n", #name, (long long)(value));
+#define XEN_ERRNO(name, value) PROBE("const XEN_" #name, value)
 #include <xen/errno.h>
-}
 
-static void versions(void)
-{
     /* version.h: XenVersion */
     C(XENVER_version)
     C(XENVER_extraversion)
@@ -139,10 +134,7 @@ static void versions(void)
     C(XEN_EXTRAVERSION_LEN)
     C(XEN_CAPABILITIES_INFO_LEN)
     C(XEN_CHANGESET_INFO_LEN)
-}
 
-static void features(void)
-{
     /* features.h: XenFeatures */
     C(XENFEAT_writable_page_tables)
     C(XENFEAT_writable_descriptor_tables)
@@ -163,17 +155,11 @@ static void features(void)
     C(XENFEAT_not_direct_mapped)
     C(XENFEAT_direct_mapped)
     C(XENFEAT_NR_SUBMAPS)
-}
 
-static void console(void)
-{
     /* xen.h: XenConsole */
     C(CONSOLEIO_write)
     C(CONSOLEIO_read)
-}
 
-static void sched(void)
-{
     /* sched.h: XenSched */
     C(SCHEDOP_yield)
     C(SCHEDOP_block)
@@ -190,10 +176,7 @@ static void sched(void)
     C(SHUTDOWN_watchdog)
     C(SHUTDOWN_soft_reset)
     C(SHUTDOWN_MAX)
-}
 
-static void memory(void)
-{
     /* memory.h: XenMemory */
     C(XENMEM_increase_reservation)
     C(XENMEM_decrease_reservation)
@@ -219,10 +202,7 @@ static void memory(void)
     C(XENMAPSPACE_dev_mmio)
     C(XENMAPIDX_grant_table_status)
     C(XENMEMF_populate_on_demand)
-}
 
-static void hvm(void)
-{
     /* hvm/hvm_op.h, hvm/params.h: XenHvm */
     C(HVMOP_set_param)
     C(HVMOP_get_param)
@@ -281,10 +261,7 @@ static void hvm(void)
     C(HVM_PARAM_VM86_TSS_SIZED)
     C(HVM_PARAM_MCA_CAP)
     C(HVM_NR_PARAMS)
-}
 
-static void cpuid(void)
-{
     /* arch-x86/cpuid.h: XenCpuid */
     C(XEN_CPUID_FIRST_LEAF)
     C(XEN_CPUID_SIGNATURE_EBX)
@@ -298,10 +275,7 @@ static void cpuid(void)
     C(XEN_HVM_CPUID_EXT_DEST_ID)
     C(XEN_HVM_CPUID_UPCALL_VECTOR)
     C(XEN_CPUID_MAX_NUM_LEAVES)
-}
 
-static void start_info(void)
-{
     /* arch-x86/hvm/start_info.h, elfnote.h: XenStartInfo */
     C(XEN_HVM_START_MAGIC_VALUE)
     C(XEN_HVM_MEMMAP_TYPE_RAM)
@@ -312,10 +286,7 @@ static void start_info(void)
     C(XEN_HVM_MEMMAP_TYPE_DISABLED)
     C(XEN_HVM_MEMMAP_TYPE_PMEM)
     C(XEN_ELFNOTE_PHYS32_ENTRY)
-}
 
-static void layouts(void)
-{
     /* version.h: AbiLayouts */
     S(xen_compile_info)
     F(xen_compile_info, compiler)
@@ -395,21 +366,4 @@ static void layouts(void)
 
     S(sched_pin_override)
     F(sched_pin_override, pcpu)
-}
-
-int main(void)
-{
-    hypercalls();
-    domains();
-    errnos();
-    versions();
-    features();
-    console();
-    sched();
-    memory();
-    hvm();
-    cpuid();
-    start_info();
-    layouts();
-    return fflush(stdout) == 0 ? 0 : 1;
-}
+};

@@ -10,7 +10,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,12 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,12 +33,15 @@ import xenshim.api.xen.XenDomains;
 import xenshim.api.xen.XenErrno;
 import xenshim.api.xen.XenFeatures;
 import xenshim.api.xen.XenVersion;
+import xenshim.cprobe.CProbe;
+import xenshim.cprobe.CProbe.Target;
 
 /**
  * Compares the Java side of the Xen ABI with what gcc makes of the Xen public
- * headers ({@code libxen-dev}): {@code src/test/c/abi_probe.c} is built with
- * {@code gcc -m64} and {@code gcc -m32}, and prints every constant and struct
- * layout; this test checks
+ * headers ({@code libxen-dev}): {@code src/test/c/abi_probe.c} records every
+ * constant and struct layout in a table, is compiled with {@code gcc -m64 -c}
+ * and {@code gcc -m32 -c}, and the table is read from each object file
+ * ({@link CProbe}); this test checks
  * <ol>
  * <li>every {@code public static final} integer constant of every class in
  *     {@code xenshim.api.xen} (found by listing the package, so a new class or
@@ -51,31 +50,24 @@ import xenshim.api.xen.XenVersion;
  * <li>every struct of {@link AbiLayouts#X86_64} / {@link AbiLayouts#X86_32}
  *     against the {@code -m64} / {@code -m32} probe: size, and each named
  *     member's offset and size;</li>
- * <li>that the probe prints nothing Java does not define.</li>
+ * <li>that the probe records nothing Java does not define.</li>
  * </ol>
- * Skipped, saying why, only when gcc, its 32-bit multilib or the Xen headers
- * are missing; CI has them.
+ * The probe is never linked or run, so the 32-bit ABI is checked on machines
+ * whose kernel cannot execute 32-bit programs; the 32-bit numbers come from an
+ * object that {@link CProbe} checks is ELF32 i386. A probe test is skipped,
+ * saying why, only when gcc, its 32-bit multilib or the Xen headers are
+ * missing; CI installs them. The checker tests need none of them.
  */
 class AbiProbeTest {
 
     private static final String XEN_PACKAGE = "xenshim.api.xen";
     private static final Path XEN_H = Path.of("/usr/include/xen/xen.h");
-    private static final long TIMEOUT_SECONDS = 60;
-    private static final String HOW_TO_INSTALL =
-            "install gcc, gcc-multilib and libxen-dev (apt-get install gcc gcc-multilib libxen-dev)";
 
     @TempDir
     static Path work;
 
-    /** The probe's output per ABI, built on first use. */
+    /** The probe's records per ABI, compiled on first use. */
     private static final Map<Abi, Probe> PROBES = new EnumMap<>(Abi.class);
-
-    @BeforeAll
-    static void toolsPresent() throws Exception {
-        assumeTool(Files.isRegularFile(XEN_H), "the Xen public headers (" + XEN_H + ") are missing");
-        Result gcc = run(List.of("gcc", "--version"), work);
-        assumeTool(gcc != null && !gcc.timedOut() && gcc.exitCode() == 0, "gcc is not installed or does not run");
-    }
 
     // ---- (a) constants ------------------------------------------------------
 
@@ -91,7 +83,7 @@ class AbiProbeTest {
         assertNoFailures(abi, constantFailures(abi, probe, constants));
     }
 
-    /** The checker itself: a constant the probe does not print, or prints with another value, is reported. */
+    /** The checker itself: a constant the probe does not record, or records with another value, is reported. */
     @Test
     void aConstantMissingFromTheProbeOrDifferentIsReported() {
         List<JavaConstant> java = List.of(
@@ -114,7 +106,7 @@ class AbiProbeTest {
             }
             Long value = probe.constants().get(constant.name());
             if (value == null) {
-                failures.add(constant.where() + " = " + constant.value() + " is not printed by the probe: add C("
+                failures.add(constant.where() + " = " + constant.value() + " is not recorded by the probe: add C("
                         + constant.name() + ") to api/src/test/c/abi_probe.c (or, if Xen's headers do not define"
                         + " it, mark it @NotInHeaders)");
             } else if (!constant.matches(value)) {
@@ -139,7 +131,7 @@ class AbiProbeTest {
             structs++;
             Long size = probe.structs().get(struct);
             if (size == null) {
-                failures.add("struct " + struct + " is not printed by the probe: add S(" + struct
+                failures.add("struct " + struct + " is not recorded by the probe: add S(" + struct
                         + ") and F(" + struct + ", member) lines to api/src/test/c/abi_probe.c");
                 continue;
             }
@@ -153,7 +145,7 @@ class AbiProbeTest {
                 long[] java = member.getValue();
                 long[] c = probe.fields().get(key);
                 if (c == null) {
-                    failures.add(key + " is not printed by the probe: add F(" + struct + ", " + member.getKey()
+                    failures.add(key + " is not recorded by the probe: add F(" + struct + ", " + member.getKey()
                             + ") to api/src/test/c/abi_probe.c");
                 } else if (c[0] != java[0] || c[1] != java[1]) {
                     failures.add(key + ": headers say offset " + c[0] + " size " + c[1] + ", Java has offset "
@@ -170,7 +162,7 @@ class AbiProbeTest {
 
     @ParameterizedTest
     @EnumSource(Abi.class)
-    void theProbePrintsNothingJavaDoesNotDefine(Abi abi) throws Exception {
+    void theProbeRecordsNothingJavaDoesNotDefine(Abi abi) throws Exception {
         Probe probe = probe(abi);
         List<String> failures = new ArrayList<>();
         Map<String, JavaConstant> java = new LinkedHashMap<>();
@@ -180,7 +172,7 @@ class AbiProbeTest {
         for (String name : probe.constants().keySet()) {
             JavaConstant constant = java.get(name);
             if (constant == null) {
-                failures.add("the probe prints " + name + " = " + probe.constants().get(name)
+                failures.add("the probe records " + name + " = " + probe.constants().get(name)
                         + " but no class in " + XEN_PACKAGE + " defines it: add it to Java or drop it from the probe");
             } else if (constant.notInHeaders()) {
                 failures.add(constant.where() + " is marked @NotInHeaders but the headers define it: drop the"
@@ -193,7 +185,7 @@ class AbiProbeTest {
         }
         for (String struct : probe.structs().keySet()) {
             if (!structs.containsKey(struct)) {
-                failures.add("the probe prints struct " + struct + " but AbiLayouts." + abi
+                failures.add("the probe records struct " + struct + " but AbiLayouts." + abi
                         + ".all() has no such layout");
             }
         }
@@ -201,7 +193,7 @@ class AbiProbeTest {
             int dot = key.indexOf('.');
             StructLayout layout = structs.get(key.substring(0, dot));
             if (layout == null || !members(layout).containsKey(key.substring(dot + 1))) {
-                failures.add("the probe prints field " + key + " but the Java layout has no such member");
+                failures.add("the probe records field " + key + " but the Java layout has no such member");
             }
         }
         assertNoFailures(abi, failures);
@@ -224,7 +216,7 @@ class AbiProbeTest {
             return owner.getSimpleName() + "." + name;
         }
 
-        /** C prints a signed 64-bit number; a Java {@code int} may stand for an unsigned 32-bit one. */
+        /** The probe records a signed 64-bit number; a Java {@code int} may stand for an unsigned 32-bit one. */
         boolean matches(long c) {
             return c == value || (isInt && c == Integer.toUnsignedLong((int) value));
         }
@@ -315,124 +307,65 @@ class AbiProbeTest {
 
     // ---- the C side -----------------------------------------------------------
 
-    /** What one build of the probe printed. */
+    /** What one build of the probe recorded. */
     private record Probe(Map<String, Long> constants, Map<String, Long> structs, Map<String, long[]> fields) {
     }
 
-    /** A finished command, or one that was killed after {@link #TIMEOUT_SECONDS} ({@code timedOut}). */
-    private record Result(boolean timedOut, int exitCode, String stdout, String stderr) {
-    }
-
-    private static synchronized Probe probe(Abi abi) throws Exception {
+    private static synchronized Probe probe(Abi abi) {
         Probe probe = PROBES.get(abi);
         if (probe == null) {
-            probe = buildAndRun(abi);
+            CProbe.assumeHeader(XEN_H, "libxen-dev");
+            probe = parse(gccFlag(abi), CProbe.records(probeSource(), target(abi), work));
             PROBES.put(abi, probe);
         }
         return probe;
     }
 
-    private static String gccFlag(Abi abi) {
-        return abi == Abi.X86_64 ? "-m64" : "-m32";
+    /** What gcc compiles the probe for: an ELF64 x86-64 or an ELF32 i386 object. */
+    private static Target target(Abi abi) {
+        return abi == Abi.X86_64 ? Target.X86_64 : Target.I386;
     }
 
-    private static Probe buildAndRun(Abi abi) throws Exception {
-        Path source = probeSource();
-        String flag = gccFlag(abi);
-        Path dir = Files.createDirectories(work.resolve(abi.name()));
-
-        // Can this gcc link for the ABI at all (gcc-multilib for -m32)?
-        Path empty = dir.resolve("empty.c");
-        Files.writeString(empty, "int main(void) { return 0; }\n");
-        Result link = run(List.of("gcc", flag, "-o", dir.resolve("empty").toString(), empty.toString()), dir);
-        assumeTool(link != null && !link.timedOut() && link.exitCode() == 0,
-                "gcc " + flag + " cannot build a program" + (link == null ? "" : ": " + link.stderr().strip()));
-
-        Path binary = dir.resolve("abi_probe");
-        Result compile = run(List.of("gcc", flag, "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                "-I/usr/include", "-o", binary.toString(), source.toString()), dir);
-        if (compile == null || compile.timedOut()) {
-            fail("gcc " + flag + " " + source + (compile == null ? " could not be started"
-                    : " did not finish in " + TIMEOUT_SECONDS + " s"));
-        }
-        if (compile.exitCode() != 0) {
-            fail("gcc " + flag + " failed to build " + source + " (exit " + compile.exitCode() + "):\n"
-                    + compile.stderr());
-        }
-        Result output = run(List.of(binary.toString()), dir);
-        if (output == null || output.timedOut()) {
-            fail("the " + flag + " probe " + (output == null ? "could not be started"
-                    : "did not finish in " + TIMEOUT_SECONDS + " s"));
-        }
-        if (output.exitCode() != 0) {
-            fail("the " + flag + " probe exited with " + output.exitCode() + ":\n" + output.stderr());
-        }
-        return parse(flag, output.stdout());
+    private static String gccFlag(Abi abi) {
+        return target(abi).flag();
     }
 
     private static Path probeSource() {
         Path base = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-        Path source = base.resolve("src/test/c/abi_probe.c");
-        if (!Files.isRegularFile(source)) {
-            fail("the ABI probe source is missing: " + source.toAbsolutePath());
-        }
-        return source;
+        return base.resolve("src/test/c/abi_probe.c");
     }
 
-    private static Probe parse(String flag, String text) {
+    /** Sorts the records ({@code abi_probe.c} says which names it writes) into constants, structs and members. */
+    private static Probe parse(String flag, Map<String, Long> records) {
         Map<String, Long> constants = new LinkedHashMap<>();
         Map<String, Long> structs = new LinkedHashMap<>();
-        Map<String, long[]> fields = new LinkedHashMap<>();
-        for (String line : text.split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] parts = line.strip().split(" ");
-            boolean fresh = switch (parts[0]) {
-                case "const" -> parts.length == 3 && constants.put(parts[1], Long.parseLong(parts[2])) == null;
-                case "struct" -> parts.length == 3 && structs.put(parts[1], Long.parseLong(parts[2])) == null;
-                case "field" -> parts.length == 4 && parts[1].indexOf('.') > 0 && fields.put(parts[1],
-                        new long[] {Long.parseLong(parts[2]), Long.parseLong(parts[3])}) == null;
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> record : records.entrySet()) {
+            String[] parts = record.getKey().split(" ", -1);
+            boolean member = parts.length == 2 && parts[1].indexOf('.') > 0;
+            boolean known = parts.length == 2 && switch (parts[0]) {
+                case "const" -> constants.put(parts[1], record.getValue()) == null;
+                case "sizeof" -> (member ? sizes : structs).put(parts[1], record.getValue()) == null;
+                case "offsetof" -> member && offsets.put(parts[1], record.getValue()) == null;
                 default -> false;
             };
-            if (!fresh) {
-                fail("the " + flag + " probe printed a malformed or repeated line: " + line);
+            if (!known) {
+                fail("the " + flag + " probe recorded a malformed or repeated name: " + record.getKey());
             }
         }
+        TreeSet<String> unpaired = new TreeSet<>(offsets.keySet());
+        unpaired.addAll(sizes.keySet());
+        unpaired.removeIf(member -> offsets.containsKey(member) && sizes.containsKey(member));
+        if (!unpaired.isEmpty()) {
+            fail("the " + flag + " probe records only the offset or only the size of " + unpaired
+                    + ": record members with F() or FLEX()");
+        }
+        Map<String, long[]> fields = new LinkedHashMap<>();
+        offsets.forEach((member, offset) -> fields.put(member, new long[] {offset, sizes.get(member)}));
         if (constants.isEmpty() || structs.isEmpty()) {
-            fail("the " + flag + " probe printed no constants or no structs:\n" + text);
+            fail("the " + flag + " probe recorded no constants or no structs: " + records.keySet());
         }
         return new Probe(constants, structs, fields);
-    }
-
-    /**
-     * Runs a command with a timeout; stdout and stderr go to files so neither
-     * pipe can fill up and block it.
-     *
-     * @return its result ({@code timedOut} if it was killed), or {@code null}
-     *         if it could not be started at all
-     */
-    private static Result run(List<String> command, Path dir) throws IOException, InterruptedException {
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).redirectOutput(out.toFile())
-                    .redirectError(err.toFile()).start();
-        } catch (IOException cannotStart) {
-            return null;
-        }
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            process.waitFor(5, TimeUnit.SECONDS);
-            return new Result(true, -1, "", "");
-        }
-        return new Result(false, process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
-    }
-
-    private static void assumeTool(boolean present, String reason) {
-        Assumptions.assumeTrue(present, () -> "ABI probe skipped: " + reason + "; " + HOW_TO_INSTALL);
     }
 }

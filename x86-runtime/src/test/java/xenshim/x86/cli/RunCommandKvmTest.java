@@ -6,22 +6,17 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import xenshim.x86.kvm.Kvm;
+import xenshim.x86.kvm.NeedsKvm;
 
 /** {@code xenshim run} paths that open /dev/kvm but never start the guest (so nothing reaches stdout). */
 class RunCommandKvmTest {
 
-    @BeforeAll
-    static void needKvm() {
-        String reason = Kvm.unavailableReason().orElse("");
-        if (!reason.isEmpty()) {
-            System.out.println("RunCommandKvmTest skipped: /dev/kvm is not usable: " + reason);
-        }
-        Assumptions.assumeTrue(reason.isEmpty(), () -> "needs /dev/kvm: " + reason);
+    @BeforeEach
+    void needKvm() {
+        NeedsKvm.assumeKvm(getClass());
     }
 
     /** An ELF64 x86-64 image with one 4 KiB PT_LOAD segment at {@code paddr}. */

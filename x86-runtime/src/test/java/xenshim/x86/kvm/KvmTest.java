@@ -17,7 +17,7 @@ class KvmTest {
 
     @BeforeEach
     void needKvm() {
-        assumeKvm();
+        NeedsKvm.assumeKvm(getClass());
     }
 
     @Test

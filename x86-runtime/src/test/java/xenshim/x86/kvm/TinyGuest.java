@@ -5,8 +5,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.MemorySegment;
 
-import org.junit.jupiter.api.Assumptions;
-
 /**
  * A tiny 64-bit guest for the KVM tests: 2 MiB of RAM, identity-mapped with one 2 MiB page,
  * long mode entered directly through KVM_SET_SREGS, code at {@link #CODE}.
@@ -20,15 +18,6 @@ final class TinyGuest implements AutoCloseable {
     final VmFd vm;
     final GuestRam ram;
     final VcpuFd cpu;
-
-    /** Skips the calling test, with the reason printed, if KVM is not usable here. */
-    static void assumeKvm() {
-        String reason = Kvm.unavailableReason().orElse(null);
-        if (reason != null) {
-            System.out.println("skipping KVM test: " + reason);
-        }
-        Assumptions.assumeTrue(reason == null, reason);
-    }
 
     TinyGuest(byte[] code) {
         this(code, null);

@@ -25,7 +25,7 @@ class VcpuRunLoopTest {
 
     @BeforeEach
     void needKvm() {
-        assumeKvm();
+        NeedsKvm.assumeKvm(getClass());
     }
 
     @Test

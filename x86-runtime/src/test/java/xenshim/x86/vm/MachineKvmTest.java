@@ -13,8 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import xenshim.api.Domain;
@@ -24,16 +23,15 @@ import xenshim.api.ShutdownState;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.Platform;
-import xenshim.x86.kvm.Kvm;
+import xenshim.x86.kvm.NeedsKvm;
 
 /** The machine's life cycle on the real /dev/kvm: failing consoles, stuck vCPUs, shutdown listeners, close. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MachineKvmTest {
 
-    @BeforeAll
-    static void needKvm() {
-        String reason = Kvm.unavailableReason().orElse("");
-        Assumptions.assumeTrue(reason.isEmpty(), () -> "needs /dev/kvm: " + reason);
+    @BeforeEach
+    void needKvm() {
+        NeedsKvm.assumeKvm(getClass());
     }
 
     private static Machine create(String guest, Domain domain, GuestConsole console, Duration timeout)
