@@ -7,8 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import xenshim.api.CallContext;
@@ -20,7 +19,7 @@ import xenshim.api.xen.Hypercalls;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.HypercallTable;
 import xenshim.dispatcher.Provider;
-import xenshim.x86.kvm.Kvm;
+import xenshim.x86.kvm.NeedsKvm;
 
 /**
  * A guest in the middle of a long hypercall, on the real /dev/kvm: the call
@@ -42,10 +41,9 @@ class PreemptedCallKvmTest {
      */
     private static final long STOP_SANITY_MILLIS = 2_000;
 
-    @BeforeAll
-    static void needKvm() {
-        String reason = Kvm.unavailableReason().orElse("");
-        Assumptions.assumeTrue(reason.isEmpty(), () -> "needs /dev/kvm: " + reason);
+    @BeforeEach
+    void needKvm() {
+        NeedsKvm.assumeKvm(getClass());
     }
 
     /** Works until preempted, then continues with {@code count + 1}; completes never. */
