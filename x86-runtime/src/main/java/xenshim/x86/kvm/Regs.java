@@ -5,6 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.util.Locale;
+import xenshim.x86.cpu.Reg;
 
 /** {@code struct kvm_regs} (asm/kvm.h): the general-purpose registers, rip and rflags. */
 public record Regs(
@@ -19,6 +21,16 @@ public record Regs(
             JAVA_LONG.withName("r8"), JAVA_LONG.withName("r9"), JAVA_LONG.withName("r10"), JAVA_LONG.withName("r11"),
             JAVA_LONG.withName("r12"), JAVA_LONG.withName("r13"), JAVA_LONG.withName("r14"), JAVA_LONG.withName("r15"),
             JAVA_LONG.withName("rip"), JAVA_LONG.withName("rflags")).withName("kvm_regs");
+
+    /** Byte offset of each register inside {@code struct kvm_regs}, by {@link Reg} ordinal. */
+    private static final long[] OFFSETS = java.util.Arrays.stream(Reg.values())
+            .mapToLong(r -> LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement(r.name().toLowerCase(Locale.ROOT))))
+            .toArray();
+
+    /** Byte offset of {@code r} inside {@code struct kvm_regs}. */
+    static long offset(Reg r) {
+        return OFFSETS[r.ordinal()];
+    }
 
     /** All registers zero except rflags bit 1 (always set on x86). */
     public static final Regs INITIAL = new Regs(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2);
@@ -47,7 +59,7 @@ public record Regs(
     static Regs read(MemorySegment s) {
         long[] v = new long[Reg.values().length];
         for (Reg x : Reg.values()) {
-            v[x.ordinal()] = s.get(JAVA_LONG, x.offset);
+            v[x.ordinal()] = s.get(JAVA_LONG, offset(x));
         }
         return new Regs(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11],
                 v[12], v[13], v[14], v[15], v[16], v[17]);
@@ -55,7 +67,7 @@ public record Regs(
 
     void write(MemorySegment s) {
         for (Reg x : Reg.values()) {
-            s.set(JAVA_LONG, x.offset, get(x));
+            s.set(JAVA_LONG, offset(x), get(x));
         }
     }
 }

@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.MemorySegment;
+import xenshim.x86.cpu.CpuExit;
 
 /**
  * Why {@link VcpuFd#run()} returned. Handle it with one {@code switch}.
@@ -27,7 +28,7 @@ public sealed interface VcpuExit {
      * and writes RIP back before exiting) but still at an {@code in}. Do not depend on it; change
      * only RAX.
      */
-    final class Io implements VcpuExit {
+    final class Io implements VcpuExit, CpuExit.Io {
         private final MemorySegment run;
 
         Io(MemorySegment run) {
@@ -104,7 +105,7 @@ public sealed interface VcpuExit {
     }
 
     /** KVM_EXIT_MMIO: an access to guest-physical memory with no memory slot. */
-    final class Mmio implements VcpuExit {
+    final class Mmio implements VcpuExit, CpuExit.Mmio {
         private final MemorySegment run;
 
         Mmio(MemorySegment run) {
@@ -151,7 +152,7 @@ public sealed interface VcpuExit {
     int MSR_REASON_INVAL = 1, MSR_REASON_UNKNOWN = 2, MSR_REASON_FILTER = 4;
 
     /** KVM_EXIT_X86_RDMSR. Unless completed otherwise the guest reads 0 without fault. */
-    final class MsrRead implements VcpuExit {
+    final class MsrRead implements VcpuExit, CpuExit.MsrRead {
         private final MemorySegment run;
 
         MsrRead(MemorySegment run) {
@@ -185,7 +186,7 @@ public sealed interface VcpuExit {
     }
 
     /** KVM_EXIT_X86_WRMSR. Unless {@link #fail()}ed the write completes without fault. */
-    final class MsrWrite implements VcpuExit {
+    final class MsrWrite implements VcpuExit, CpuExit.MsrWrite {
         private final MemorySegment run;
 
         MsrWrite(MemorySegment run) {

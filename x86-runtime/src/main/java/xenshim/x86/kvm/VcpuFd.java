@@ -1,5 +1,6 @@
 package xenshim.x86.kvm;
 
+import xenshim.x86.cpu.Reg;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -280,13 +281,13 @@ public final class VcpuFd implements AutoCloseable {
     /** A general register as of the last exit. */
     public long syncedReg(Reg r) {
         checkSync();
-        return run.get(JAVA_LONG, KvmRun.S_REGS + r.offset);
+        return run.get(JAVA_LONG, KvmRun.S_REGS + Regs.offset(r));
     }
 
     /** Sets a general register for the next entry (marks kvm_dirty_regs KVM_SYNC_X86_REGS). */
     public void setSyncedReg(Reg r, long value) {
         checkSync();
-        run.set(JAVA_LONG, KvmRun.S_REGS + r.offset, value);
+        run.set(JAVA_LONG, KvmRun.S_REGS + Regs.offset(r), value);
         run.set(JAVA_LONG, KvmRun.DIRTY_REGS, run.get(JAVA_LONG, KvmRun.DIRTY_REGS) | KvmRun.SYNC_X86_REGS);
     }
 

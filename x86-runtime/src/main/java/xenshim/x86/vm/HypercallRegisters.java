@@ -1,7 +1,7 @@
 package xenshim.x86.vm;
 
 import xenshim.api.Abi;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 
 /**
  * Xen's hypercall register convention, decided per call from the live CPU

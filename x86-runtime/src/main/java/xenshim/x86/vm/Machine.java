@@ -19,28 +19,21 @@ import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.boot.ElfImage;
 import xenshim.x86.boot.PvhLoader;
-import xenshim.x86.kvm.DTable;
+import xenshim.x86.cpu.Accelerator;
+import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.kvm.GuestRam;
-import xenshim.x86.kvm.Kvm;
-import xenshim.x86.kvm.KvmException;
-import xenshim.x86.kvm.MsrFilterRange;
-import xenshim.x86.kvm.Regs;
-import xenshim.x86.kvm.Segment;
-import xenshim.x86.kvm.Sregs;
-import xenshim.x86.kvm.VcpuFd;
-import xenshim.x86.kvm.VmFd;
+import xenshim.x86.kvm.KvmAccelerator;
 import xenshim.x86.memory.GuestPhysMemory;
 
 /**
- * One Xen HVM/PVH domain on KVM: the VM, its guest memory, its vCPUs and
- * their threads. Built from a guest ELF, it boots the guest at its PVH entry
+ * One Xen HVM/PVH domain on a CPU backend ({@link Accelerator}; KVM unless
+ * told otherwise): its guest memory, its vCPUs and their threads. Built from a guest ELF, it boots the guest at its PVH entry
  * and runs until the guest shuts down, faults, or is stopped; {@link #run}
  * returns how it ended.
  */
 public final class Machine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Machine.class);
-    private static final int KVM_CAP_NR_MEMSLOTS = 10;
 
     /**
      * @param memoryBytes guest RAM
@@ -57,8 +50,7 @@ public final class Machine implements AutoCloseable {
     }
 
     private final Config config;
-    private final Kvm kvm;
-    private final VmFd vm;
+    private final Accelerator accelerator;
     private final GuestRam ram;
     private final GuestPhysMemory phys;
     private final Domain domain;
@@ -73,55 +65,54 @@ public final class Machine implements AutoCloseable {
     /** Stops the machine when the domain shuts down; removed by {@link #close}. */
     private ShutdownState.Registration shutdownListener;
 
-    private Machine(Config config, Kvm kvm, VmFd vm, GuestRam ram, GuestPhysMemory phys, Domain domain) {
+    private Machine(Config config, Accelerator accelerator, GuestRam ram, GuestPhysMemory phys, Domain domain) {
         this.config = config;
-        this.kvm = kvm;
-        this.vm = vm;
+        this.accelerator = accelerator;
         this.ram = ram;
         this.phys = phys;
         this.domain = domain;
     }
 
     /**
-     * Creates the VM and loads {@code image}.
+     * Creates the machine on KVM and loads {@code image}.
      *
-     * @param domain  the domain the guest runs as; its {@link PhysMap} is attached here
-     * @param tracer  null for no trace
-     * @throws KvmException if KVM is missing or refuses
-     * @throws xenshim.x86.boot.BadGuestImageException if the image does not fit
+     * @throws xenshim.x86.kvm.KvmException if KVM is missing or refuses
+     * @see #create(Config, ElfImage, Domain, HypercallPage, GuestConsole, HypercallTracer, AcceleratorFactory)
      */
     public static Machine create(Config config, ElfImage image, Domain domain, HypercallPage page,
                                  GuestConsole console, HypercallTracer tracer) {
+        return create(config, image, domain, page, console, tracer, KvmAccelerator::open);
+    }
+
+    /** Opens a CPU backend whose CPUs trap accesses to MSR {@code hypercallMsr} to the VMM. */
+    @FunctionalInterface
+    public interface AcceleratorFactory {
+        Accelerator open(int hypercallMsr);
+    }
+
+    /**
+     * Creates the machine on the backend {@code accelerators} opens, and loads {@code image}.
+     *
+     * @param domain  the domain the guest runs as; its {@link PhysMap} is attached here
+     * @param tracer  null for no trace
+     * @throws RuntimeException the backend's own, if it is missing or refuses
+     * @throws xenshim.x86.boot.BadGuestImageException if the image does not fit
+     */
+    public static Machine create(Config config, ElfImage image, Domain domain, HypercallPage page,
+                                 GuestConsole console, HypercallTracer tracer, AcceleratorFactory accelerators) {
         long hostBytes = config.memoryBytes() + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE;
         var map = PvhLoader.memoryMap(config.memoryBytes());
         GuestRam ram = GuestRam.allocate(hostBytes);
-        Kvm kvm = null;
-        VmFd vm = null;
+        Accelerator accelerator = null;
         Machine machine = null;
         try {
-            // the image first: a guest that does not fit is reported as such, KVM or not
+            // the image first: a guest that does not fit is reported as such, whatever the backend
             PvhLoader.Boot boot = PvhLoader.load(image, ram.segment().asSlice(0, config.memoryBytes()), map,
                     config.cmdline());
-            kvm = Kvm.open();
-            vm = kvm.createVm();
-            VmFd theVm = vm;
-            vm.enableCap(Kvm.CAP_X86_USER_SPACE_MSR, VmFd.MSR_EXIT_REASON_FILTER);
-            vm.setMsrFilter(VmFd.MSR_FILTER_DEFAULT_ALLOW,
-                    List.of(MsrFilterRange.exitOn(MsrFilterRange.READ | MsrFilterRange.WRITE, HypercallPageCode.MSR, 1)));
-            int slotLimit = Math.max(1, kvm.checkExtension(KVM_CAP_NR_MEMSLOTS));
+            accelerator = accelerators.open(HypercallPageCode.MSR);
             GuestPhysMemory phys = new GuestPhysMemory(ram.segment(), config.memoryBytes(), map,
-                    new GuestPhysMemory.Slots() {
-                        @Override
-                        public void set(int slot, long guestPhysAddr, MemorySegment host) {
-                            theVm.setUserMemoryRegion(slot, 0, guestPhysAddr, host);
-                        }
-
-                        @Override
-                        public int limit() {
-                            return slotLimit;
-                        }
-                    });
-            machine = new Machine(config, kvm, vm, ram, phys, domain);
+                    accelerator.memorySlots());
+            machine = new Machine(config, accelerator, ram, phys, domain);
             machine.addBootVcpu(boot, page, console, tracer);
             Machine m = machine;
             // fires at once if the domain already shut down: run() then returns straight away
@@ -131,8 +122,8 @@ public final class Machine implements AutoCloseable {
             domain.attach(PhysMap.KEY, phys);
             return machine;
         } catch (RuntimeException | Error e) {
-            // Undo everything. The vCPU fds too: each keeps the VM alive in the kernel, however
-            // the VM fd is closed. No vCPU thread was started, so nothing runs in them.
+            // Undo everything. The vCPUs too: a KVM vCPU fd keeps the VM alive in the kernel,
+            // however the VM fd is closed. No vCPU thread was started, so nothing runs in them.
             if (machine != null) {
                 synchronized (machine.lifecycle) {
                     machine.closed = true; // a stop() still in flight (the listener) kicks nothing
@@ -141,14 +132,11 @@ public final class Machine implements AutoCloseable {
                     closeOne(e, "shutdown listener", machine.shutdownListener::close);
                 }
                 for (Vcpu vcpu : machine.vcpus) {
-                    closeOne(e, "vcpu" + vcpu.id() + " fd", vcpu.fd()::close);
+                    closeOne(e, "vcpu" + vcpu.id(), vcpu.cpu()::close);
                 }
             }
-            if (vm != null) {
-                closeOne(e, "VM fd", vm::close);
-            }
-            if (kvm != null) {
-                closeOne(e, "/dev/kvm fd", kvm::close);
+            if (accelerator != null) {
+                closeOne(e, accelerator.name(), accelerator::close);
             }
             closeOne(e, "guest RAM", ram::close);
             throw e;
@@ -166,28 +154,14 @@ public final class Machine implements AutoCloseable {
 
     /** vCPU 0 at the PVH entry: 32-bit flat protected mode, paging off, %ebx = hvm_start_info. */
     private void addBootVcpu(PvhLoader.Boot boot, HypercallPage page, GuestConsole console, HypercallTracer tracer) {
-        VcpuFd fd = vm.createVcpu(0);
-        try {
-            setUpBootVcpu(fd, boot);
-        } catch (RuntimeException | Error e) {
-            closeOne(e, "vcpu0 fd", fd::close); // not in vcpus yet: create() would not close it
-            throw e;
-        }
-        vcpus.add(new Vcpu(this, fd, 0, page, phys, new DebugPort(domain, console, System::nanoTime), tracer));
+        VirtualCpu cpu = accelerator.createVcpu(0, boot.entry(), boot.startInfo(),
+                XenCpuidLeaves.forVcpu(accelerator.supportedCpuid(), config.version(), domain.domid(), 0));
+        vcpus.add(new Vcpu(this, cpu, page, phys, new DebugPort(domain, console, System::nanoTime), tracer));
     }
 
-    private void setUpBootVcpu(VcpuFd fd, PvhLoader.Boot boot) {
-        fd.setCpuid2(XenCpuidLeaves.forVcpu(kvm.supportedCpuid(), config.version(), domain.domid(), 0));
-        Sregs sregs = fd.getSregs()
-                .withCs(Segment.code32(0x08))
-                .withDataSegments(Segment.data(0x10))
-                .withTr(Segment.busyTss(0x18, 0, 0x67))
-                .withGdt(new DTable(0, 0))
-                .withIdt(new DTable(0, 0))
-                .withControl(Sregs.CR0_PE | Sregs.CR0_ET, 0, 0, 0);
-        fd.setSregs(sregs);
-        fd.setRegs(Regs.INITIAL.with(xenshim.x86.kvm.Reg.RIP, boot.entry()).with(xenshim.x86.kvm.Reg.RBX, boot.startInfo()));
-        fd.enableSyncRegs();
+    /** The CPU backend this machine runs on. */
+    public String acceleratorName() {
+        return accelerator.name();
     }
 
     public Domain domain() {
@@ -258,7 +232,7 @@ public final class Machine implements AutoCloseable {
             if (outcome.compareAndSet(null, why)) {
                 stopped.countDown();
                 for (Vcpu vcpu : vcpus) {
-                    vcpu.fd().kick();
+                    vcpu.cpu().kick();
                 }
             }
         }
@@ -312,18 +286,17 @@ public final class Machine implements AutoCloseable {
             Vcpu vcpu = vcpus.get(i);
             if (threadAlive(i)) {
                 vcpuRunning = true;
-                LOG.warn("vcpu{} is still running: leaving its fd and kvm_run mapped", vcpu.id());
+                LOG.warn("vcpu{} is still running: leaving it open (on KVM, its fd and kvm_run mapped)", vcpu.id());
             } else {
-                closeOne(failure, "vcpu" + vcpu.id() + " fd", vcpu.fd()::close);
+                closeOne(failure, "vcpu" + vcpu.id(), vcpu.cpu()::close);
             }
         }
-        closeOne(failure, "VM fd", vm::close); // a running vCPU's fd keeps the VM alive
+        closeOne(failure, accelerator.name(), accelerator::close); // a running KVM vCPU's fd keeps the VM alive
         if (vcpuRunning) {
             LOG.warn("leaving the guest RAM mapped: a vCPU thread still runs");
         } else {
             closeOne(failure, "guest RAM", ram::close);
         }
-        closeOne(failure, "/dev/kvm fd", kvm::close);
         if (failure.getSuppressed().length > 0) {
             throw failure;
         }

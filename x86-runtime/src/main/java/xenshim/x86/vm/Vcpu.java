@@ -5,11 +5,9 @@ import java.lang.foreign.ValueLayout;
 import xenshim.api.Abi;
 import xenshim.api.xen.XenErrno;
 import xenshim.dispatcher.HypercallPage;
-import xenshim.x86.kvm.Reg;
-import xenshim.x86.kvm.Regs;
-import xenshim.x86.kvm.Sregs;
-import xenshim.x86.kvm.VcpuExit;
-import xenshim.x86.kvm.VcpuFd;
+import xenshim.x86.cpu.CpuExit;
+import xenshim.x86.cpu.Reg;
+import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.memory.GuestPhysMemory;
 import xenshim.x86.memory.VcpuMemory;
 import org.slf4j.Logger;
@@ -19,20 +17,19 @@ import org.slf4j.LoggerFactory;
  * One vCPU's loop: run, handle the exit, run again, until the machine stops.
  * A hypercall is the {@code out} of a hypercall-page stub: its number comes
  * from the port data, its ABI from the live CPU mode (64-bit only if EFER.LMA
- * and CS.L), its arguments from the registers KVM synced into
- * {@code kvm_run}, and its result goes back to rax the same way: no extra
- * ioctl per call.
+ * and CS.L), its arguments from the registers, and its result goes back to
+ * rax, all through the CPU backend's {@link VirtualCpu} (on KVM, the
+ * registers synced into {@code kvm_run}: no extra ioctl per call).
  */
 final class Vcpu implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Vcpu.class);
 
-    private static final long EFER_LMA = 1L << 10;
     private static final long CR0_PE = 1L;
     private static final long RFLAGS_IF = 1L << 9;
 
     private final Machine machine;
-    private final VcpuFd fd;
+    private final VirtualCpu cpu;
     private final int id;
     private final HypercallPage page;
     private final VcpuContext context;
@@ -42,11 +39,11 @@ final class Vcpu implements Runnable {
     private final DebugPort debugPort;
     private final HypercallRegisters.RegisterFile registers;
 
-    Vcpu(Machine machine, VcpuFd fd, int id, HypercallPage page, GuestPhysMemory phys, DebugPort debugPort,
+    Vcpu(Machine machine, VirtualCpu cpu, HypercallPage page, GuestPhysMemory phys, DebugPort debugPort,
          HypercallTracer tracer) {
         this.machine = machine;
-        this.fd = fd;
-        this.id = id;
+        this.cpu = cpu;
+        this.id = cpu.id();
         this.page = page;
         this.phys = phys;
         this.memory = new VcpuMemory(phys);
@@ -54,15 +51,15 @@ final class Vcpu implements Runnable {
                 () -> machine.isStopping() || page.drainPending());
         this.debugPort = debugPort;
         this.calls = new CallRecorder(id, tracer);
-        this.registers = fd::syncedReg;
+        this.registers = cpu::reg;
     }
 
     int id() {
         return id;
     }
 
-    VcpuFd fd() {
-        return fd;
+    VirtualCpu cpu() {
+        return cpu;
     }
 
     HypercallStats stats() {
@@ -81,39 +78,33 @@ final class Vcpu implements Runnable {
         }
     }
 
-    /** One KVM_RUN and its exit; a method of its own so the JIT compiles it early, not only on-stack. */
+    /** One run of the CPU and its exit; a method of its own so the JIT compiles it early, not only on-stack. */
     private void step() {
-        handle(fd.run());
+        handle(cpu.run());
     }
 
-    private void handle(VcpuExit exit) {
+    private void handle(CpuExit exit) {
         switch (exit) {
-            case VcpuExit.Io io -> io(io);
-            case VcpuExit.MsrWrite write -> msrWrite(write);
-            case VcpuExit.MsrRead read -> {
+            case CpuExit.Io io -> io(io);
+            case CpuExit.MsrWrite write -> msrWrite(write);
+            case CpuExit.MsrRead read -> {
                 if (read.index() == HypercallPageCode.MSR) {
                     read.complete(0); // Xen reads the hypercall MSR as 0
                 } else {
                     read.fail();
                 }
             }
-            case VcpuExit.Mmio mmio -> mmio(mmio);
-            case VcpuExit.Intr intr -> {
-                // a kick: the loop condition decides
+            case CpuExit.Mmio mmio -> mmio(mmio);
+            case CpuExit.Kicked kicked -> {
+                // the loop condition decides
             }
-            case VcpuExit.Hlt hlt -> halt();
-            case VcpuExit.Shutdown shutdown -> machine.stop(new Outcome.TripleFault(id, registers()));
-            case VcpuExit.InternalError error -> machine.stop(new Outcome.Failure(id,
-                    "KVM internal error (suberror " + error.suberror() + (error.suberror() == 1 ? ", emulation failure" : "")
-                            + ")", registers()));
-            case VcpuExit.FailEntry fail -> machine.stop(new Outcome.Failure(id,
-                    "VM entry failed (hardware reason 0x" + Long.toHexString(fail.hardwareEntryFailureReason()) + ")",
-                    registers()));
-            default -> machine.stop(new Outcome.Failure(id, "unexpected exit " + exit, registers()));
+            case CpuExit.Halted halted -> halt();
+            case CpuExit.TripleFault fault -> machine.stop(new Outcome.TripleFault(id, registers()));
+            case CpuExit.Failure failure -> machine.stop(new Outcome.Failure(id, failure.what(), registers()));
         }
     }
 
-    private void io(VcpuExit.Io io) {
+    private void io(CpuExit.Io io) {
         if (io.isIn()) {
             io.setData(0xFFFF_FFFFL); // nothing behind any port: reads float high
             return;
@@ -137,20 +128,20 @@ final class Vcpu implements Runnable {
      * {@link Error} stops this domain (see {@link Outcome.HandlerCrash}).
      */
     private void hypercall(long nr) {
-        long efer = fd.syncedEfer();
-        Abi abi = HypercallRegisters.abi(efer, fd.syncedCsL());
+        long efer = cpu.efer();
+        Abi abi = HypercallRegisters.abi(efer, cpu.csLong());
         long a0 = HypercallRegisters.argument(abi, 0, registers);
         long a1 = HypercallRegisters.argument(abi, 1, registers);
         long a2 = HypercallRegisters.argument(abi, 2, registers);
         long a3 = HypercallRegisters.argument(abi, 3, registers);
         long a4 = HypercallRegisters.argument(abi, 4, registers);
-        long cr0 = fd.syncedCr0();
+        long cr0 = cpu.cr0();
         long result;
         long start = System.nanoTime();
-        if ((cr0 & CR0_PE) != 0 && fd.syncedCpl() != 0) {
+        if ((cr0 & CR0_PE) != 0 && cpu.cpl() != 0) {
             result = -XenErrno.XEN_EPERM; // Xen refuses hypercalls from outside ring 0
         } else {
-            memory.refresh(cr0, fd.syncedCr3(), fd.syncedCr4(), efer);
+            memory.refresh(cr0, cpu.cr3(), cpu.cr4(), efer);
             context.enter(abi, start);
             try {
                 result = page.invoke(context, nr, a0, a1, a2, a3, a4);
@@ -164,20 +155,20 @@ final class Vcpu implements Runnable {
         long elapsed = System.nanoTime() - start;
         if (context.continuation().take(result)) {
             for (int i = 0; i < 5; i++) {
-                fd.setSyncedReg(HypercallRegisters.argumentRegister(abi, i),
+                cpu.setReg(HypercallRegisters.argumentRegister(abi, i),
                         HypercallRegisters.rax(abi, context.continuation().arg(i)));
             }
-            fd.setSyncedReg(Reg.RAX, nr);
-            fd.setSyncedReg(Reg.RIP, fd.syncedReg(Reg.RIP) - HypercallPageCode.OUT_LENGTH);
+            cpu.setReg(Reg.RAX, nr);
+            cpu.setReg(Reg.RIP, cpu.reg(Reg.RIP) - HypercallPageCode.OUT_LENGTH);
             calls.continued(nr, abi, a0, a1, a2, a3, a4, elapsed);
             return;
         }
-        fd.setSyncedReg(Reg.RAX, HypercallRegisters.rax(abi, result));
+        cpu.setReg(Reg.RAX, HypercallRegisters.rax(abi, result));
         calls.completed(nr, abi, a0, a1, a2, a3, a4, result, elapsed);
     }
 
     /** The hypercall-page MSR: low 12 bits are the page index (only 0 exists), the rest the page's address. */
-    private void msrWrite(VcpuExit.MsrWrite write) {
+    private void msrWrite(CpuExit.MsrWrite write) {
         if (write.index() != HypercallPageCode.MSR) {
             write.fail();
             return;
@@ -200,7 +191,7 @@ final class Vcpu implements Runnable {
      * If the frame is mapped by now (its slot was being replaced), the access
      * is served from the frame.
      */
-    private void mmio(VcpuExit.Mmio mmio) {
+    private void mmio(CpuExit.Mmio mmio) {
         long host = phys.translate(mmio.physAddr());
         int len = mmio.len();
         boolean inPage = host >= 0 && (host & 0xFFF) + len <= 0x1000 && len <= 8;
@@ -225,36 +216,16 @@ final class Vcpu implements Runnable {
 
     /** No interrupt source exists yet: hlt with IF=0 can never wake; with IF=1 the vCPU idles until stopped. */
     private void halt() {
-        if ((fd.syncedReg(Reg.RFLAGS) & RFLAGS_IF) == 0) {
+        if ((cpu.reg(Reg.RFLAGS) & RFLAGS_IF) == 0) {
             machine.stop(new Outcome.Halted(id, registers()));
         } else {
             machine.awaitStop();
         }
     }
 
-    /** The registers, for a message; read with ioctls (not on any hot path). */
+    /** The registers, for a message (not on any hot path). */
     String registers() {
-        try {
-            Regs r = fd.getRegs();
-            Sregs s = fd.getSregs();
-            String mode = (s.efer() & EFER_LMA) != 0 ? (s.cs().l() ? "64-bit" : "compat")
-                    : (s.cr0() & CR0_PE) != 0 ? (s.cs().db() ? "32-bit protected" : "16-bit protected") : "real";
-            return String.format("""
-                      rip=%016x rsp=%016x rflags=%08x mode=%s cpl=%d
-                      rax=%016x rbx=%016x rcx=%016x rdx=%016x
-                      rsi=%016x rdi=%016x rbp=%016x r8 =%016x
-                      r9 =%016x r10=%016x r11=%016x r12=%016x
-                      r13=%016x r14=%016x r15=%016x
-                      cr0=%016x cr2=%016x cr3=%016x cr4=%016x efer=%016x
-                      cs=%04x base=%x limit=%x  ss=%04x  idt=%x/%x  gdt=%x/%x""",
-                    r.rip(), r.rsp(), r.rflags(), mode, s.ss().dpl(), // the CPL is SS.DPL
-                    r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(),
-                    r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(),
-                    s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(),
-                    s.cs().selector(), s.cs().base(), s.cs().limit(), s.ss().selector(),
-                    s.idt().base(), s.idt().limit(), s.gdt().base(), s.gdt().limit());
-        } catch (RuntimeException e) {
-            return "  (registers unavailable: " + e.getMessage() + ")";
-        }
+        return cpu.describeRegisters();
     }
+
 }

@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import xenshim.api.XenVersionInfo;
 import xenshim.api.xen.XenCpuid;
-import xenshim.x86.kvm.CpuidEntry;
+import xenshim.x86.cpu.CpuidLeaf;
 
 /**
- * The CPUID a vCPU sees: what KVM supports, without KVM's own hypervisor
- * leaves, plus Xen's leaves at 0x40000000 as Xen 4.17 gives them to an HVM
+ * The CPUID a vCPU sees: what its CPU backend supports, without the
+ * backend's own hypervisor leaves (KVM's "KVMKVMKVM"), plus Xen's leaves at 0x40000000 as Xen 4.17 gives them to an HVM
  * guest (signature, version, hypercall-page MSR, time leaf, HVM leaf with vCPU
  * and domain ids). x2APIC and the TSC deadline timer are hidden: there is no
  * in-kernel local APIC for them.
@@ -21,33 +21,33 @@ public final class XenCpuidLeaves {
     private XenCpuidLeaves() {
     }
 
-    public static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, XenVersionInfo version, int domid, int vcpuId) {
-        List<CpuidEntry> entries = new ArrayList<>();
-        for (CpuidEntry e : supported) {
+    public static List<CpuidLeaf> forVcpu(List<CpuidLeaf> supported, XenVersionInfo version, int domid, int vcpuId) {
+        List<CpuidLeaf> entries = new ArrayList<>();
+        for (CpuidLeaf e : supported) {
             if ((e.function() & 0xF000_0000) == 0x4000_0000) {
                 continue;
             }
             if (e.function() == 1) {
-                e = new CpuidEntry(e.function(), e.index(), e.flags(), e.eax(), e.ebx(),
+                e = new CpuidLeaf(e.function(), e.index(), e.significantIndex(), e.eax(), e.ebx(),
                         e.ecx() & ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE), e.edx());
             }
             entries.add(e);
         }
         int base = XenCpuid.XEN_CPUID_FIRST_LEAF;
-        entries.add(new CpuidEntry(base, 0, 0, base + XenCpuid.XEN_CPUID_MAX_NUM_LEAVES,
+        entries.add(new CpuidLeaf(base, 0, false, base + XenCpuid.XEN_CPUID_MAX_NUM_LEAVES,
                 XenCpuid.XEN_CPUID_SIGNATURE_EBX, XenCpuid.XEN_CPUID_SIGNATURE_ECX, XenCpuid.XEN_CPUID_SIGNATURE_EDX));
-        entries.add(new CpuidEntry(base + 1, 0, 0, (int) version.packedVersion(), 0, 0, 0));
-        entries.add(new CpuidEntry(base + 2, 0, 0, 1, HypercallPageCode.MSR, 0, 0));
+        entries.add(new CpuidLeaf(base + 1, 0, false, (int) version.packedVersion(), 0, 0, 0));
+        entries.add(new CpuidLeaf(base + 2, 0, false, 1, HypercallPageCode.MSR, 0, 0));
         for (int sub = 0; sub < 3; sub++) {
             // time leaf: native TSC (no vtsc), tsc_mode default, frequency not advertised
-            entries.add(new CpuidEntry(base + 3, sub, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0, 0, 0));
+            entries.add(new CpuidLeaf(base + 3, sub, true, 0, 0, 0, 0));
         }
         // No XEN_HVM_CPUID_UPCALL_VECTOR: it promises HVMOP_set_evtchn_upcall_vector, which returns
         // -ENOSYS until event channels exist. Advertise it again when that hypercall works.
         int hvmFlags = XenCpuid.XEN_HVM_CPUID_IOMMU_MAPPINGS | XenCpuid.XEN_HVM_CPUID_VCPU_ID_PRESENT
                 | XenCpuid.XEN_HVM_CPUID_DOMID_PRESENT;
-        entries.add(new CpuidEntry(base + 4, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, hvmFlags, vcpuId, domid, 0));
-        entries.add(new CpuidEntry(base + 5, 0, 0, 0, 0, 0, 0));
+        entries.add(new CpuidLeaf(base + 4, 0, true, hvmFlags, vcpuId, domid, 0));
+        entries.add(new CpuidLeaf(base + 5, 0, false, 0, 0, 0, 0));
         return entries;
     }
 }

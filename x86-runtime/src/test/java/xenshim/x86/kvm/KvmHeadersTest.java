@@ -1,5 +1,6 @@
 package xenshim.x86.kvm;
 
+import xenshim.x86.cpu.Reg;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -186,8 +187,8 @@ class KvmHeadersTest {
                 .struct("KvmRun.SYNC_REGS", "kvm_sync_regs", KvmRun.SYNC_REGS)
                 .struct("KickSignal.SIGACTION_LAYOUT", "sigaction", KickSignal.SIGACTION_LAYOUT);
         for (Reg reg : Reg.values()) {
-            java.value("offsetof kvm_regs." + reg.name().toLowerCase(Locale.ROOT), "Reg." + reg + ".offset",
-                    reg.offset);
+            java.value("offsetof kvm_regs." + reg.name().toLowerCase(Locale.ROOT), "Regs.offset(" + reg + ")",
+                    Regs.offset(reg));
         }
         for (SegmentRegister segment : SegmentRegister.values()) {
             java.value("offsetof kvm_sregs." + segment.name().toLowerCase(Locale.ROOT),

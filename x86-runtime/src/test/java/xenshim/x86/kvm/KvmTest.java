@@ -1,5 +1,6 @@
 package xenshim.x86.kvm;
 
+import xenshim.x86.cpu.Reg;
 import xenshim.api.Abi;
 import xenshim.x86.vm.HypercallRegisters;
 

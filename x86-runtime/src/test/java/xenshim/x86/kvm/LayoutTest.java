@@ -1,5 +1,6 @@
 package xenshim.x86.kvm;
 
+import xenshim.x86.cpu.Reg;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -68,7 +69,7 @@ class LayoutTest {
         assertThat(Sregs.INTERRUPT_BITMAP).isEqualTo(280);
         assertThat(Segment.L).isEqualTo(19);
         assertThat(Segment.UNUSABLE).isEqualTo(22);
-        assertThat(Reg.RIP.offset).isEqualTo(128);
+        assertThat(Regs.offset(Reg.RIP)).isEqualTo(128);
         assertThat(MsrFilterRange.BITMAP).isEqualTo(16);
     }
 

@@ -1,5 +1,6 @@
 package xenshim.x86.kvm;
 
+import xenshim.x86.cpu.Reg;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 

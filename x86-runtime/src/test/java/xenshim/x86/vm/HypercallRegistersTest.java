@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import xenshim.api.Abi;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 
 /** The compat (32-bit) and native (64-bit) hypercall register conventions, decided per call. */
 class HypercallRegistersTest {

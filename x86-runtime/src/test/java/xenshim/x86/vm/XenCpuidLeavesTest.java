@@ -6,32 +6,32 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import xenshim.api.XenVersionInfo;
-import xenshim.x86.kvm.CpuidEntry;
+import xenshim.x86.cpu.CpuidLeaf;
 
 class XenCpuidLeavesTest {
 
     private static final int X2APIC = 1 << 21;
     private static final int TSC_DEADLINE = 1 << 24;
 
-    private static final List<CpuidEntry> SUPPORTED = List.of(
-            new CpuidEntry(0, 0, 0, 0xD, 0x756e6547, 0x6c65746e, 0x49656e69),
-            new CpuidEntry(1, 0, 0, 0x906EA, 0x800, 0x7FFAFBFF | X2APIC | TSC_DEADLINE, 0xBFEBFBFF),
-            new CpuidEntry(7, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0x29C67AF, 0, 0),
-            new CpuidEntry(0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
-            new CpuidEntry(0x40000001, 0, 0, 0x01007AFB, 0, 0, 0),
-            new CpuidEntry(0x80000000, 0, 0, 0x80000008, 0, 0, 0));
+    private static final List<CpuidLeaf> SUPPORTED = List.of(
+            new CpuidLeaf(0, 0, false, 0xD, 0x756e6547, 0x6c65746e, 0x49656e69),
+            new CpuidLeaf(1, 0, false, 0x906EA, 0x800, 0x7FFAFBFF | X2APIC | TSC_DEADLINE, 0xBFEBFBFF),
+            new CpuidLeaf(7, 0, true, 0, 0x29C67AF, 0, 0),
+            new CpuidLeaf(0x40000000, 0, false, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
+            new CpuidLeaf(0x40000001, 0, false, 0x01007AFB, 0, 0, 0),
+            new CpuidLeaf(0x80000000, 0, false, 0x80000008, 0, 0, 0));
 
-    private static Optional<CpuidEntry> leaf(List<CpuidEntry> entries, int function, int index) {
+    private static Optional<CpuidLeaf> leaf(List<CpuidLeaf> entries, int function, int index) {
         return entries.stream().filter(e -> e.function() == function && e.index() == index).findFirst();
     }
 
     @Test
     void replacesKvmLeavesWithXens() {
         XenVersionInfo version = XenVersionInfo.defaults();
-        List<CpuidEntry> entries = XenCpuidLeaves.forVcpu(SUPPORTED, version, 7, 3);
+        List<CpuidLeaf> entries = XenCpuidLeaves.forVcpu(SUPPORTED, version, 7, 3);
 
         assertThat(entries).filteredOn(e -> e.function() == 0x40000000).hasSize(1);
-        CpuidEntry sig = leaf(entries, 0x40000000, 0).orElseThrow();
+        CpuidLeaf sig = leaf(entries, 0x40000000, 0).orElseThrow();
         assertThat(sig.eax()).as("max leaf").isEqualTo(0x40000005);
         byte[] text = new byte[12];
         java.nio.ByteBuffer.wrap(text).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(sig.ebx()).putInt(sig.ecx()).putInt(sig.edx());
@@ -39,14 +39,14 @@ class XenCpuidLeavesTest {
         assertThat(entries).noneMatch(e -> e.ebx() == 0x4b4d564b); // "KVMK"
 
         assertThat(leaf(entries, 0x40000001, 0).orElseThrow().eax()).isEqualTo((4 << 16) | 17);
-        CpuidEntry msr = leaf(entries, 0x40000002, 0).orElseThrow();
+        CpuidLeaf msr = leaf(entries, 0x40000002, 0).orElseThrow();
         assertThat(msr.eax()).as("hypercall pages").isEqualTo(1);
         assertThat(msr.ebx()).isEqualTo(0x40000000).isEqualTo(HypercallPageCode.MSR);
 
         assertThat(entries).filteredOn(e -> e.function() == 0x40000003).hasSize(3)
-                .allMatch(e -> e.flags() == CpuidEntry.FLAG_SIGNIFICANT_INDEX);
-        CpuidEntry hvm = leaf(entries, 0x40000004, 0).orElseThrow();
-        assertThat(hvm.flags()).isEqualTo(CpuidEntry.FLAG_SIGNIFICANT_INDEX);
+                .allMatch(CpuidLeaf::significantIndex);
+        CpuidLeaf hvm = leaf(entries, 0x40000004, 0).orElseThrow();
+        assertThat(hvm.significantIndex()).isTrue();
         assertThat(hvm.eax() & (1 << 3)).as("VCPU_ID_PRESENT").isNotZero();
         assertThat(hvm.eax() & (1 << 4)).as("DOMID_PRESENT").isNotZero();
         // HVMOP_set_evtchn_upcall_vector is -ENOSYS (no event channels yet), so not advertised.
@@ -60,8 +60,8 @@ class XenCpuidLeavesTest {
 
     @Test
     void hidesX2apicAndTscDeadlineAndKeepsTheRest() {
-        List<CpuidEntry> entries = XenCpuidLeaves.forVcpu(SUPPORTED, XenVersionInfo.defaults(), 1, 0);
-        CpuidEntry one = leaf(entries, 1, 0).orElseThrow();
+        List<CpuidLeaf> entries = XenCpuidLeaves.forVcpu(SUPPORTED, XenVersionInfo.defaults(), 1, 0);
+        CpuidLeaf one = leaf(entries, 1, 0).orElseThrow();
         assertThat(one.ecx() & X2APIC).isZero();
         assertThat(one.ecx() & TSC_DEADLINE).isZero();
         assertThat(one.ecx()).isEqualTo(0x7FFAFBFF & ~(X2APIC | TSC_DEADLINE));
@@ -72,7 +72,7 @@ class XenCpuidLeavesTest {
 
     @Test
     void versionLeafFollowsTheEmulatedVersion() {
-        List<CpuidEntry> entries = XenCpuidLeaves.forVcpu(SUPPORTED, XenVersionInfo.defaults().withVersion(4, 19), 1, 0);
+        List<CpuidLeaf> entries = XenCpuidLeaves.forVcpu(SUPPORTED, XenVersionInfo.defaults().withVersion(4, 19), 1, 0);
         assertThat(leaf(entries, 0x40000001, 0).orElseThrow().eax()).isEqualTo(0x40013);
     }
 }

@@ -1,0 +1,47 @@
+package xenshim.x86.cpu;
+
+/**
+ * One vCPU of a CPU backend, as the vCPU loop drives it: run until an exit,
+ * read and write registers, and kick from another thread. Everything but
+ * {@link #kick} belongs to the vCPU's own thread. Register access on the hot
+ * path allocates nothing (KVM serves it from {@code kvm_run}'s synced
+ * registers).
+ */
+public interface VirtualCpu extends AutoCloseable {
+
+    int id();
+
+    /** Runs the guest until something needs the VMM. */
+    CpuExit run();
+
+    long reg(Reg register);
+
+    /** Takes effect on the next {@link #run()}. */
+    void setReg(Reg register, long value);
+
+    long cr0();
+
+    long cr3();
+
+    long cr4();
+
+    long efer();
+
+    /** CS.L: with EFER.LMA, whether the vCPU runs 64-bit code. */
+    boolean csLong();
+
+    /** The current privilege level (SS.DPL). */
+    int cpl();
+
+    /**
+     * Every register, for a message. Only while the vCPU thread is not in
+     * {@link #run()}; may be slow.
+     */
+    String describeRegisters();
+
+    /** Makes a {@link #run()} in progress (or the next one) return soon; any thread. */
+    void kick();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,124 @@
+package xenshim.x86.kvm;
+
+import xenshim.x86.cpu.CpuExit;
+import xenshim.x86.cpu.Reg;
+import xenshim.x86.cpu.VirtualCpu;
+
+/**
+ * A KVM vCPU behind the backend seam: its exits as {@link CpuExit}s (the hot
+ * ones are the reused {@code kvm_run} views themselves), its registers from
+ * the ones KVM syncs into {@code kvm_run}, so no ioctl per hypercall.
+ */
+final class KvmVcpu implements VirtualCpu {
+
+    private static final long EFER_LMA = 1L << 10;
+    private static final long CR0_PE = 1L;
+
+    private final VcpuFd fd;
+
+    KvmVcpu(VcpuFd fd) {
+        this.fd = fd;
+    }
+
+    @Override
+    public int id() {
+        return fd.id();
+    }
+
+    @Override
+    public CpuExit run() {
+        VcpuExit exit = fd.run();
+        return switch (exit) {
+            case VcpuExit.Io io -> io;
+            case VcpuExit.MsrWrite write -> write;
+            case VcpuExit.MsrRead read -> read;
+            case VcpuExit.Mmio mmio -> mmio;
+            case VcpuExit.Intr intr -> CpuExit.Kicked.INSTANCE;
+            case VcpuExit.Hlt hlt -> CpuExit.Halted.INSTANCE;
+            case VcpuExit.Shutdown shutdown -> CpuExit.TripleFault.INSTANCE;
+            case VcpuExit.InternalError error -> new CpuExit.Failure("KVM internal error (suberror "
+                    + error.suberror() + (error.suberror() == VcpuExit.InternalError.EMULATION ? ", emulation failure" : "")
+                    + ")");
+            case VcpuExit.FailEntry fail -> new CpuExit.Failure(
+                    "VM entry failed (hardware reason 0x" + Long.toHexString(fail.hardwareEntryFailureReason()) + ")");
+            default -> new CpuExit.Failure("unexpected exit " + exit);
+        };
+    }
+
+    @Override
+    public long reg(Reg register) {
+        return fd.syncedReg(register);
+    }
+
+    @Override
+    public void setReg(Reg register, long value) {
+        fd.setSyncedReg(register, value);
+    }
+
+    @Override
+    public long cr0() {
+        return fd.syncedCr0();
+    }
+
+    @Override
+    public long cr3() {
+        return fd.syncedCr3();
+    }
+
+    @Override
+    public long cr4() {
+        return fd.syncedCr4();
+    }
+
+    @Override
+    public long efer() {
+        return fd.syncedEfer();
+    }
+
+    @Override
+    public boolean csLong() {
+        return fd.syncedCsL();
+    }
+
+    @Override
+    public int cpl() {
+        return fd.syncedCpl();
+    }
+
+    /** Read with ioctls: not on any hot path. */
+    @Override
+    public String describeRegisters() {
+        try {
+            Regs r = fd.getRegs();
+            Sregs s = fd.getSregs();
+            String mode = (s.efer() & EFER_LMA) != 0 ? (s.cs().l() ? "64-bit" : "compat")
+                    : (s.cr0() & CR0_PE) != 0 ? (s.cs().db() ? "32-bit protected" : "16-bit protected") : "real";
+            return String.format("""
+                      rip=%016x rsp=%016x rflags=%08x mode=%s cpl=%d
+                      rax=%016x rbx=%016x rcx=%016x rdx=%016x
+                      rsi=%016x rdi=%016x rbp=%016x r8 =%016x
+                      r9 =%016x r10=%016x r11=%016x r12=%016x
+                      r13=%016x r14=%016x r15=%016x
+                      cr0=%016x cr2=%016x cr3=%016x cr4=%016x efer=%016x
+                      cs=%04x base=%x limit=%x  ss=%04x  idt=%x/%x  gdt=%x/%x""",
+                    r.rip(), r.rsp(), r.rflags(), mode, s.ss().dpl(), // the CPL is SS.DPL
+                    r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(),
+                    r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(),
+                    s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(),
+                    s.cs().selector(), s.cs().base(), s.cs().limit(), s.ss().selector(),
+                    s.idt().base(), s.idt().limit(), s.gdt().base(), s.gdt().limit());
+        } catch (RuntimeException e) {
+            return "  (registers unavailable: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void kick() {
+        fd.kick();
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}
