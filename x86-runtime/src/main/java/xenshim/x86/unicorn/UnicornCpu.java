@@ -163,7 +163,7 @@ public final class UnicornCpu implements AutoCloseable {
 
     /**
      * Opens an engine in Unicorn's 64-bit reset state: 64-bit code, CR0 = PE|ET, paging off, EFER =
-     * LME|LMA, all segments and tables zero, no memory.
+     * LME|LMA, all segments and tables zero, no memory. {@link #enterPvh} takes it to a PVH entry.
      *
      * @throws UnicornException if {@code libunicorn.so.2} is missing (saying what to install) or refuses
      */
@@ -219,6 +219,13 @@ public final class UnicornCpu implements AutoCloseable {
                     JAVA_LONG, ADDRESS));
         }
         Unicorn.check("uc_mmio_map", Unicorn.mmioMap(uc, guestPhysAddr, size, unbackedRead, unbackedWrite));
+    }
+
+    /** Memory Unicorn allocates and owns (zero-filled), for the VMM's own pages outside guest RAM. */
+    void mapScratch(long guestPhysAddr, long size) {
+        notEmulating();
+        checkPages(guestPhysAddr, size);
+        Unicorn.check("uc_mem_map", Unicorn.memMap(uc, guestPhysAddr, size, Unicorn.UC_PROT_ALL));
     }
 
     /** {@code uc_mem_unmap}: removes a range mapped by {@link #mapRam} or {@link #mapUnbacked}. */
@@ -619,6 +626,39 @@ public final class UnicornCpu implements AutoCloseable {
         value.set(JAVA_LONG, 0, 0);
         Unicorn.check("uc_reg_read", Unicorn.regRead(uc, id, value));
         return Short.toUnsignedInt(value.get(JAVA_SHORT, 0));
+    }
+
+    /** TR's hidden part, as {@code ltr} would load it ({@code flags}: QEMU's descriptor flags). */
+    void setTr(int selector, long base, int limit, int flags) {
+        notEmulating();
+        mmr.fill((byte) 0);
+        mmr.set(JAVA_SHORT, Unicorn.MMR_SELECTOR, (short) selector);
+        mmr.set(JAVA_LONG, Unicorn.MMR_BASE, base);
+        mmr.set(JAVA_INT, Unicorn.MMR_LIMIT, limit);
+        mmr.set(JAVA_INT, Unicorn.MMR_FLAGS, flags);
+        Unicorn.check("uc_reg_write", Unicorn.regWrite(uc, Unicorn.UC_X86_REG_TR, mmr));
+    }
+
+    /** TR's hidden flags (QEMU's descriptor flags: type at bit 8, P at bit 15). */
+    int trFlags() {
+        mmr.fill((byte) 0);
+        Unicorn.check("uc_reg_read", Unicorn.regRead(uc, Unicorn.UC_X86_REG_TR, mmr));
+        return mmr.get(JAVA_INT, Unicorn.MMR_FLAGS);
+    }
+
+    // ---- the PVH entry ----
+
+    /**
+     * Takes a freshly {@link #open() opened} engine to Xen's PVH entry state: 32-bit flat protected
+     * mode, paging off, CR4 and EFER zero, CS 0x08 (32-bit code), DS/ES/FS/GS/SS 0x10 (flat data),
+     * TR a busy 32-bit TSS (base 0, limit 0x67), GDTR (0, 0), RIP = {@code entry}, RBX =
+     * {@code startInfo}, every other register zero, RFLAGS 2. Unicorn cannot start there (a
+     * {@code UC_MODE_32} engine can never enter long mode); {@link PvhEntryStub} gets there by running
+     * a few instructions from a scratch mapping at 0xffffc000 (16 KiB), which is removed
+     * afterwards: guest RAM is untouched. The scratch range must not be mapped yet.
+     */
+    public void enterPvh(long entry, long startInfo) {
+        PvhEntryStub.enter(this, entry, startInfo);
     }
 
     // ---- hooks (FFM upcalls: never throw) ----

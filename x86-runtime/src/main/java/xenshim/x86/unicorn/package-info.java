@@ -24,6 +24,8 @@
  *     (#UD the invalid-instruction hook, which also catches {@code vmcall}/{@code vmmcall}).</li>
  * <li><b>Translated code is cached</b>: neither a host write nor {@code uc_mem_write} invalidates
  *     it; {@code UC_CTL_TB_FLUSH} or {@code uc_ctl_remove_cache} must.</li>
- *  * </ul>
+ * <li>A {@code UC_MODE_64} engine starts in 64-bit mode with paging off, a state hardware cannot
+ *     be in; {@code UnicornCpu.enterPvh} leaves it for Xen's PVH entry state with a small stub.</li>
+ * </ul>
  */
 package xenshim.x86.unicorn;
