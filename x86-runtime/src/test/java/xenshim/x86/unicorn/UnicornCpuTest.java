@@ -203,6 +203,22 @@ class UnicornCpuTest {
         assertThat(cpu.reg(Reg.RIP)).isEqualTo(CODE + 9);
     }
 
+    /**
+     * Unicorn 2.0.1 walks the page tables (faults are right) but then accesses the physical page
+     * equal to the virtual one (unicorn-engine/unicorn#1953, fixed in 2.1.0 by UC_CTL_TLB_TYPE). If
+     * this test fails, the installed engine translates for real: update the package documentation.
+     */
+    @Test
+    void pagingIsIdentityOnlyInThisVersion() {
+        guest.pageAllBut(-1);
+        guest.ram.set(JAVA_LONG, TestGuest.PT + 8 * 0x100, 0x0 | 3); // va 0x100000 -> pa 0
+        guest.ram.set(JAVA_LONG, 0x8, 0xAAAAL);
+        guest.ram.set(JAVA_LONG, 0x100008, 0xBBBBL);
+        guest.start(bytes(0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x10, 0x00, 0xF4)); // mov 0x100008, %rax; hlt
+        assertThat(cpu.run()).isSameAs(UnicornExit.Hlt.INSTANCE);
+        assertThat(cpu.reg(Reg.RAX)).as("read from pa 0x100008, not from pa 0x8 the tables name").isEqualTo(0xBBBBL);
+    }
+
     @Test
     void vmcallIsAnInvalidOpcodeExitTheVmmCanEmulate() {
         guest.start(bytes(0x0F, 0x01, 0xC1, 0xF4)); // vmcall; hlt
