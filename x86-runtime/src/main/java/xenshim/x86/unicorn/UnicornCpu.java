@@ -176,6 +176,11 @@ public final class UnicornCpu implements AutoCloseable {
         return new UnicornCpu(Unicorn.open(Unicorn.UC_ARCH_X86, Unicorn.UC_MODE_64));
     }
 
+    /** The {@code uc_engine *}, for tests that measure raw Unicorn hooks. */
+    MemorySegment engine() {
+        return uc;
+    }
+
     private MemorySegment stub(String method, FunctionDescriptor fd) {
         try {
             MethodHandle target = MethodHandles.lookup()
