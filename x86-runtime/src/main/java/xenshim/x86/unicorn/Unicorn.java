@@ -393,7 +393,17 @@ final class Unicorn {
         }
     }
 
-    /** {@code uc_emu_stop(uc)}: callable from a hook or from another thread (Unicorn's own timeout does that). */
+    /** The address of {@code uc_emu_stop}, for {@link BlockStartStop}'s machine code. */
+    static long emuStopAddress() {
+        require();
+        return LIB.find("uc_emu_stop").orElseThrow().address();
+    }
+
+    /**
+     * {@code uc_emu_stop(uc)}. Exact only from a block hook or an exception hook: from another thread
+     * or from an instruction hook it can leave a half-run block with RIP at its start (see
+     * {@link BlockStartStop}).
+     */
     static int emuStop(MemorySegment uc) {
         try {
             return (int) UC_EMU_STOP.invokeExact(uc);
@@ -404,9 +414,15 @@ final class Unicorn {
 
     /** {@code uc_hook_add(uc, &hh, type, callback, NULL, begin, end)}; returns the hook handle. */
     static long hookAdd(MemorySegment uc, int type, MemorySegment callback, long begin, long end) {
+        return hookAdd(uc, type, callback, MemorySegment.NULL, begin, end);
+    }
+
+    /** {@code uc_hook_add(uc, &hh, type, callback, user_data, begin, end)}; returns the hook handle. */
+    static long hookAdd(MemorySegment uc, int type, MemorySegment callback, MemorySegment userData, long begin,
+                        long end) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment hh = arena.allocate(JAVA_LONG);
-            int r = (int) UC_HOOK_ADD.invokeExact(uc, hh, type, callback, MemorySegment.NULL, begin, end);
+            int r = (int) UC_HOOK_ADD.invokeExact(uc, hh, type, callback, userData, begin, end);
             check("uc_hook_add", r);
             return hh.get(JAVA_LONG, 0);
         } catch (UnicornException | Error e) {

@@ -2,6 +2,7 @@ package xenshim.x86.unicorn;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -13,11 +14,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import xenshim.x86.kvm.CpuidEntry;
 import xenshim.x86.kvm.DTable;
 import xenshim.x86.kvm.Reg;
@@ -41,8 +40,9 @@ import xenshim.x86.kvm.SegmentRegister;
  * Inside a handler only the general registers and the read accessors may be used.
  *
  * <p><b>Unicorn 2.0.1 facts this class is built on</b> (measured; see the package documentation):
- * a stop is honoured between translated blocks only; RIP inside an instruction hook is the start of
- * the block; a host write to guest code is not seen until the translations are flushed
+ * a stop is exact only at the start of a translated block, so every stop an instruction hook or a
+ * kick asks for is taken there ({@link BlockStartStop}); RIP inside an instruction hook is the start
+ * of the block; a host write to guest code is not seen until the translations are flushed
  * ({@link #flushTranslations}), and {@code uc_mem_write} does not flush them either; there is no
  * WRMSR hook ({@code UC_ERR_HOOK}), so an MSR write is seen by {@link #watchMsr watching} an MSR that
  * Unicorn's CPU keeps.
@@ -59,8 +59,13 @@ public final class UnicornCpu implements AutoCloseable {
 
     /** Port exits one translated block may queue (a block has at most 512 instructions). */
     private static final int IO_QUEUE = 512;
-    /** How often a kick is repeated while the run it targets has not ended (see {@link #kick()}). */
-    private static final long KICK_RETRY_MILLIS = 1;
+
+    /**
+     * The stop word {@link BlockStartStop} checks at every block start: byte 0 is a pending kick
+     * (written by any thread), byte 1 an exit a hook recorded (written by the vCPU thread).
+     */
+    private static final long KICK = 0, EXIT = 1;
+    private static final VarHandle STOP_BYTE = JAVA_BYTE.varHandle();
 
     /** Unicorn's register ids for {@link Reg}, by ordinal. */
     private static final int[] REG_IDS = {
@@ -76,6 +81,8 @@ public final class UnicornCpu implements AutoCloseable {
     /** Guards {@link #closed} against {@link #kick()} from other threads. */
     private final Object lifecycle = new Object();
     private volatile boolean closed;
+    /** {@link #KICK} and {@link #EXIT}: see {@link BlockStartStop}. */
+    private final MemorySegment stopWord;
 
     // buffers: one set for the public accessors, one for the hooks (a handler may call an accessor)
     private final MemorySegment value;
@@ -113,14 +120,10 @@ public final class UnicornCpu implements AutoCloseable {
     private long watchedValue;
     private long blockHook;
 
-    // kicks
-    private volatile boolean kickRequested;
-    private volatile boolean inRun;
-    private volatile long runs;
-
     private UnicornCpu(MemorySegment uc) {
         this.uc = uc;
         try {
+            stopWord = arena.allocate(JAVA_INT);
             value = arena.allocate(16, 16);
             msr = arena.allocate(Unicorn.UC_X86_MSR);
             mmr = arena.allocate(Unicorn.UC_X86_MMR);
@@ -136,6 +139,8 @@ public final class UnicornCpu implements AutoCloseable {
             // Exits mechanism on, with no exits: uc_emu_start's "until" is ignored and only a hook,
             // hlt, an error or uc_emu_stop ends a run.
             Unicorn.check("uc_ctl(UC_CTL_UC_USE_EXITS)", Unicorn.ctl(uc, Unicorn.UC_CTL_WRITE_UC_USE_EXITS_1, 1));
+            // First, so that it runs before any other block hook: every stop happens here.
+            Unicorn.hookAdd(uc, Unicorn.UC_HOOK_BLOCK, BlockStartStop.callback(), stopWord, 1, 0);
             Unicorn.hookAddInsn(uc, stub("onOut", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
                     ADDRESS)), 1, 0, Unicorn.UC_X86_INS_OUT);
             Unicorn.hookAddInsn(uc, stub("onIn", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
@@ -313,24 +318,18 @@ public final class UnicornCpu implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("UnicornCpu is closed");
         }
+        if (takeKick()) {
+            return UnicornExit.Stopped.INSTANCE;
+        }
+        long rip = reg(Reg.RIP);
+        unmappedSize = 0;
         int error;
-        inRun = true; // before reading kickRequested: kick() reads them the other way round
+        emulating = true;
         try {
-            if (kickRequested) {
-                kickRequested = false;
-                return UnicornExit.Stopped.INSTANCE;
-            }
-            long rip = reg(Reg.RIP);
-            unmappedSize = 0;
-            emulating = true;
-            try {
-                error = Unicorn.emuStart(uc, rip, 0, 0, 0);
-            } finally {
-                emulating = false;
-            }
+            error = Unicorn.emuStart(uc, rip, 0, 0, 0);
         } finally {
-            inRun = false;
-            runs++;
+            emulating = false;
+            STOP_BYTE.setVolatile(stopWord, EXIT, (byte) 0);
         }
         if (error != UC_ERR_OK && pending == null) {
             pending = new UnicornExit.Error(error, emuStartFailure(error), null);
@@ -348,11 +347,19 @@ public final class UnicornCpu implements AutoCloseable {
                 return new UnicornExit.MsrWrite(watchedMsr, now);
             }
         }
-        if (kickRequested) {
-            kickRequested = false;
+        if (takeKick()) {
             return UnicornExit.Stopped.INSTANCE;
         }
         return UnicornExit.Hlt.INSTANCE;
+    }
+
+    /** Consumes a pending kick. */
+    private boolean takeKick() {
+        if ((byte) STOP_BYTE.getVolatile(stopWord, KICK) == 0) {
+            return false;
+        }
+        STOP_BYTE.setVolatile(stopWord, KICK, (byte) 0);
+        return true;
     }
 
     private UnicornExit.Io nextIo() {
@@ -387,39 +394,21 @@ public final class UnicornCpu implements AutoCloseable {
     }
 
     /**
-     * Makes the current {@link #run()} return {@link UnicornExit.Stopped} promptly (within a
-     * translated block, microseconds), or, if none is running, the next one at once. Thread-safe;
-     * set your own stop flag first and check it on every exit.
+     * Makes the current {@link #run()} return {@link UnicornExit.Stopped} at the start of the next
+     * translated block (microseconds; a block has at most 512 instructions), or, if none is running,
+     * the next {@code run()} at once. Thread-safe; set your own stop flag first and check it on every
+     * exit.
      *
-     * <p>How: {@code uc_emu_stop}, as Unicorn's own timeout does. {@code uc_emu_start} clears a stop
-     * that arrives between its start and its first block, so the stop is repeated every millisecond
-     * until the run it targets has ended (a daemon thread does that; the caller never waits).
+     * <p>How: it sets a byte that {@link BlockStartStop}'s native block hook checks; it never calls
+     * {@code uc_emu_stop} from this thread, which in Unicorn 2.0.1 can corrupt the guest (see there).
+     * The byte stays set until a {@code run()} returns {@code Stopped}, so no kick is lost.
      */
     public void kick() {
-        kickRequested = true;
-        long run = runs;
-        if (inRun) {
-            stopRun(run);
-        }
-    }
-
-    private void stopRun(long run) {
         synchronized (lifecycle) {
-            if (closed || !kickRequested || !inRun || runs != run) {
-                return;
+            if (!closed) {
+                STOP_BYTE.setVolatile(stopWord, KICK, (byte) 1);
             }
-            Unicorn.emuStop(uc);
         }
-        KickRetry.EXECUTOR.schedule(() -> stopRun(run), KICK_RETRY_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    /** The daemon thread that repeats kicks; started on the first kick that needs it. */
-    private static final class KickRetry {
-        static final ScheduledExecutorService EXECUTOR = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "unicorn-kick-retry");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     // ---- the MSR watch ----
@@ -675,14 +664,14 @@ public final class UnicornCpu implements AutoCloseable {
                 queueIo(port, size, v);
             }
         } catch (Throwable t) {
-            hookFailed("the port handler (out to port 0x" + Integer.toHexString(port) + ")", t);
+            hookFailed("the port handler (out to port 0x" + Integer.toHexString(port) + ")", t, true);
         }
     }
 
     private void queueIo(int port, int size, long v) {
         if (ioCount == IO_QUEUE) {
             hookFailed("the out hook", new IllegalStateException("more than " + IO_QUEUE
-                    + " port exits in one translated block"));
+                    + " port exits in one translated block"), true);
             return;
         }
         int i = (ioFirst + ioCount) % IO_QUEUE;
@@ -690,14 +679,22 @@ public final class UnicornCpu implements AutoCloseable {
         ioSize[i] = size;
         ioValue[i] = v;
         ioCount++;
-        Unicorn.emuStop(uc);
+        stopAtNextBlock();
+    }
+
+    /**
+     * From an instruction hook (in the middle of a block): end the run when the block has run to
+     * its end. Never {@code uc_emu_stop} there (see {@link BlockStartStop}).
+     */
+    private void stopAtNextBlock() {
+        STOP_BYTE.setVolatile(stopWord, EXIT, (byte) 1);
     }
 
     private int onIn(MemorySegment engine, int port, int size, MemorySegment userData) {
         try {
             return (int) (ports.in(port, size) & mask(size));
         } catch (Throwable t) {
-            hookFailed("the port handler (in from port 0x" + Integer.toHexString(port) + ")", t);
+            hookFailed("the port handler (in from port 0x" + Integer.toHexString(port) + ")", t, true);
             return (int) mask(size);
         }
     }
@@ -717,7 +714,7 @@ public final class UnicornCpu implements AutoCloseable {
             hookSetReg(Unicorn.UC_X86_REG_RDX, Integer.toUnsignedLong(answer.edx()));
             return 1; // handled: Unicorn skips its own cpuid
         } catch (Throwable t) {
-            hookFailed("the cpuid handler", t);
+            hookFailed("the cpuid handler", t, true);
             return 0;
         }
     }
@@ -726,7 +723,7 @@ public final class UnicornCpu implements AutoCloseable {
         try {
             record(new UnicornExit.Exception(vector, hookReg(Unicorn.UC_X86_REG_RIP)));
         } catch (Throwable t) {
-            hookFailed("the interrupt hook", t);
+            hookFailed("the interrupt hook", t, false);
         }
     }
 
@@ -734,7 +731,7 @@ public final class UnicornCpu implements AutoCloseable {
         try {
             record(new UnicornExit.Exception(UnicornExit.Exception.UD, hookReg(Unicorn.UC_X86_REG_RIP)));
         } catch (Throwable t) {
-            hookFailed("the invalid-instruction hook", t);
+            hookFailed("the invalid-instruction hook", t, false);
         }
         return true; // handled: uc_emu_start returns UC_ERR_OK, RIP at the instruction
     }
@@ -755,7 +752,7 @@ public final class UnicornCpu implements AutoCloseable {
                 record(new UnicornExit.MsrWrite(watchedMsr, now));
             }
         } catch (Throwable t) {
-            hookFailed("the MSR watch", t);
+            hookFailed("the MSR watch", t, false);
         }
     }
 
@@ -767,7 +764,11 @@ public final class UnicornCpu implements AutoCloseable {
         // dropped
     }
 
-    /** Records the run's exit (the first one wins) and stops the engine after the current block. */
+    /**
+     * Records the run's exit (the first one wins) and stops the engine. Only from an exception hook
+     * (the block was left, its state restored) or a block hook (before the block runs): there
+     * {@code uc_emu_stop} is exact.
+     */
     private void record(UnicornExit exit) {
         if (pending == null) {
             pending = exit;
@@ -775,8 +776,11 @@ public final class UnicornCpu implements AutoCloseable {
         Unicorn.emuStop(uc);
     }
 
-    /** A handler or hook threw: report it and stop. Must not throw itself. */
-    private void hookFailed(String what, Throwable t) {
+    /**
+     * A handler or hook threw: report it and stop ({@code midBlock}: from an instruction hook, so at
+     * the next block start). Must not throw itself.
+     */
+    private void hookFailed(String what, Throwable t, boolean midBlock) {
         try {
             if (pending == null) {
                 pending = new UnicornExit.Error(UC_ERR_OK, what + " threw " + t, t);
@@ -785,9 +789,13 @@ public final class UnicornCpu implements AutoCloseable {
             // out of memory: the stop below still ends the run (reported as Hlt at worst)
         }
         try {
-            Unicorn.emuStop(uc);
+            if (midBlock) {
+                stopAtNextBlock();
+            } else {
+                Unicorn.emuStop(uc);
+            }
         } catch (Throwable ignored) {
-            // cannot happen (uc_emu_stop only sets flags); never let it cross the native frame
+            // cannot happen (both only set flags); never let it cross the native frame
         }
     }
 

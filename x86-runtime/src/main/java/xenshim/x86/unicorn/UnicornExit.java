@@ -5,11 +5,12 @@ package xenshim.x86.unicorn;
  * {@link xenshim.x86.kvm.VcpuExit}. Handle it with one {@code switch}.
  *
  * <p><b>Where the guest stopped.</b> Unicorn (QEMU's TCG) runs guest code as translated blocks and
- * honours a stop request only between blocks. A hook that asks for an exit therefore lets the rest
- * of its block run first: for {@link Io} RIP is where the block containing the {@code out} ended,
- * not the instruction after the {@code out}. A hypercall stub that ends its block right after the
- * {@code out} (a {@code jmp} to the next instruction does) gets an exact RIP. {@link Exception},
- * {@link MsrWrite} and {@link Stopped} stop on an instruction boundary with consistent registers.
+ * stops cleanly only at the start of one. An instruction hook that asks for an exit therefore lets
+ * the rest of its block run first: for {@link Io} RIP is where the block containing the {@code out}
+ * ended (after a stub's {@code ret}, or at the target of a {@code jmp} that ends the block right after
+ * the {@code out}), not the instruction after the {@code out}. Registers always agree with RIP: no
+ * instruction is half-run or run twice. {@link Exception} stops at the instruction the CPU would
+ * report; {@link MsrWrite} and {@link Stopped} at a block start.
  *
  * <p><b>Allocation.</b> {@link Io} is a per-vCPU view, reused by every {@code run()}, valid until the
  * next one (as KVM's exits); {@link Hlt} and {@link Stopped} are singletons; the rare exits are records.
@@ -91,7 +92,7 @@ public sealed interface UnicornExit {
         }
     }
 
-    /** {@link UnicornCpu#kick()}: the guest is intact; run again to continue. */
+    /** {@link UnicornCpu#kick()}: stopped at the start of a block, the guest intact; run again to continue. */
     record Stopped() implements UnicornExit {
         public static final Stopped INSTANCE = new Stopped();
     }

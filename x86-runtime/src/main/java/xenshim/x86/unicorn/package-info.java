@@ -13,10 +13,13 @@
  *     an access whose <em>virtual</em> address has no Unicorn mapping stops the engine with
  *     {@code UC_ERR_*_UNMAPPED}. Guests whose page tables map virtual = physical (the bundled guests
  *     map 0..4 GiB 1:1) run; a higher-half kernel (Linux) does not.</li>
- * <li><b>Stops are honoured between translated blocks.</b> {@code uc_emu_stop} from a hook lets
- *     the rest of the block run; RIP inside an {@code out}/{@code in} hook is the block's start. An
- *     exception, {@code hlt}, a block hook and a stop from another thread end on an instruction
- *     boundary.</li>
+ * <li><b>A stop is exact only at a block start.</b> {@code uc_emu_stop} from another thread or
+ *     from an instruction hook is taken at the block's next load or store, with RIP reset to the
+ *     block's start and the instructions before it already done: resuming runs them twice (a kick
+ *     corrupts the guest, an {@code out} exit repeats). Stops are therefore requested through a flag
+ *     that a native block hook checks ({@code BlockStartStop}). RIP inside an {@code out}/{@code in}
+ *     hook is the block's start. An exception, {@code hlt} and a stop in a block hook end on an
+ *     instruction boundary.</li>
  * <li><b>No WRMSR hook</b> ({@code UC_ERR_HOOK}); a {@code wrmsr} to an MSR QEMU does not know is
  *     dropped, and {@code wrmsr} does not end a block. A write to an MSR QEMU keeps
  *     ({@code MSR_VM_HSAVE_PA}) is seen by reading it at every block start while a watch is armed.</li>

@@ -79,6 +79,27 @@ class UnicornCpuTest {
         assertThat(cpu.reg(Reg.RIP)).isEqualTo(CODE + 0x18);
     }
 
+    /**
+     * uc_emu_stop in the out hook would be taken at the store, with RIP back at the block's start and
+     * the out done: the next run would repeat the out. The binding stops at the next block instead.
+     */
+    @Test
+    void anOutFollowedByAStoreInItsBlockIsOneExitAndNotRepeated() {
+        guest.start(bytes(
+                0xBB, 0x01, 0x00, 0x00, 0x00, // 0x00 mov $1, %ebx
+                0xE7, 0xE4,                   // 0x05 out %eax, $0xe4
+                0xFF, 0xC3,                   // 0x07 inc %ebx
+                0x48, 0x89, 0x1C, 0x24,       // 0x09 mov %rbx, (%rsp)
+                0xFF, 0xC3,                   // 0x0d inc %ebx
+                0xEB, 0x00,                   // 0x0f jmp 0x11
+                0xF4));                       // 0x11 hlt
+        assertThat(cpu.run()).isInstanceOf(UnicornExit.Io.class);
+        assertThat(cpu.reg(Reg.RIP)).isEqualTo(CODE + 0x11);
+        assertThat(cpu.reg(Reg.RBX)).isEqualTo(3);
+        assertThat(guest.ram.get(JAVA_LONG, TestGuest.STACK_TOP)).isEqualTo(2);
+        assertThat(cpu.run()).as("no second out").isSameAs(UnicornExit.Hlt.INSTANCE);
+    }
+
     @Test
     void portsAHandlerTakesAreAnsweredInsideTheHook() {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -378,6 +399,34 @@ class UnicornCpuTest {
         vcpu.join();
         System.out.printf("Unicorn kick latency: %.1f us%n", (returnedAt[0] - kickedAt) / 1e3);
         assertThat(cpu.reg(Reg.RIP)).isEqualTo(CODE);
+    }
+
+    /** A kick must never leave a half-run block (uc_emu_stop from another thread would). */
+    @Test
+    void aKickNeverLeavesAHalfRunBlock() throws Exception {
+        guest.start(bytes(
+                0x48, 0xFF, 0xC3,       // 1: inc %rbx
+                0x48, 0x89, 0x04, 0x24, //    mov %rax, (%rsp)
+                0x48, 0xFF, 0xC1,       //    inc %rcx
+                0xEB, 0xF4));           //    jmp 1b
+        for (int i = 0; i < 300; i++) {
+            CompletableFuture<UnicornExit> result = new CompletableFuture<>();
+            Thread vcpu = Thread.ofPlatform().start(() -> {
+                try {
+                    result.complete(cpu.run());
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+            Thread.sleep(0, 200_000);
+            cpu.kick();
+            assertThat(result.get(5, TimeUnit.SECONDS)).isSameAs(UnicornExit.Stopped.INSTANCE);
+            vcpu.join();
+            Regs r = cpu.regs();
+            assertThat(r.rip()).as("stop %d at the block start", i).isEqualTo(CODE);
+            assertThat(r.rbx()).as("stop %d: rbx == rcx", i).isEqualTo(r.rcx());
+        }
+        assertThat(cpu.reg(Reg.RCX)).as("the guest made progress").isPositive();
     }
 
     @Test
