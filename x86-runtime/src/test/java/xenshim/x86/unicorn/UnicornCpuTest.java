@@ -29,6 +29,7 @@ import xenshim.x86.kvm.DTable;
 import xenshim.x86.kvm.Reg;
 import xenshim.x86.kvm.Regs;
 import xenshim.x86.kvm.SegmentRegister;
+import xenshim.x86.vm.HypercallPageCode;
 
 /** The engine binding on small 64-bit programs run from Unicorn's reset state. */
 class UnicornCpuTest {
@@ -336,6 +337,52 @@ class UnicornCpuTest {
         assertThat(cpu.msr(UnicornCpu.MSR_VM_HSAVE_PA)).isEqualTo(0x5000);
         cpu.unwatchMsr();
         assertThat(cpu.run()).isSameAs(UnicornExit.Hlt.INSTANCE);
+    }
+
+    /**
+     * Xen's hypercall-page handshake on the software CPU: CPUID 0x40000002 names
+     * {@link UnicornCpu#MSR_VM_HSAVE_PA}, the guest writes its page's address there and calls a stub;
+     * the write is seen before the call runs, the VMM writes the runtime's own
+     * {@link HypercallPageCode} page, and the stub's {@code out} is the hypercall exit.
+     */
+    @Test
+    void theHypercallPageIsInPlaceBeforeTheGuestsFirstCall() {
+        long page = 0x20000;
+        int xenVersion = 17;
+        cpu.setCpuidHandler((leaf, subleaf) -> leaf == XenCpuid.XEN_CPUID_FIRST_LEAF + 2
+                ? new CpuidEntry(leaf, subleaf, 0, 1, UnicornCpu.MSR_VM_HSAVE_PA, 0, 0)
+                : null);
+        cpu.watchMsr(UnicornCpu.MSR_VM_HSAVE_PA);
+        guest.ram.asSlice(page, 4096).fill((byte) 0xC3); // the guest's placeholder page: ret
+        guest.start(bytes(
+                0xB8, 0x02, 0x00, 0x00, 0x40, // 0x00 mov $0x40000002, %eax
+                0x31, 0xC9,                   // 0x05 xor %ecx, %ecx
+                0x0F, 0xA2,                   // 0x07 cpuid                  ebx = the hypercall MSR
+                0x89, 0xD9,                   // 0x09 mov %ebx, %ecx
+                0xB8, 0x00, 0x00, 0x02, 0x00, // 0x0b mov $0x20000, %eax     the page
+                0x31, 0xD2,                   // 0x10 xor %edx, %edx
+                0x0F, 0x30,                   // 0x12 wrmsr
+                0xBF, 0x34, 0x12, 0x00, 0x00, // 0x14 mov $0x1234, %edi      argument 0
+                0xE8, 0x02, 0x02, 0x01, 0x00, // 0x19 call 0x20220           stub 17: xen_version
+                0x48, 0x89, 0xC3,             // 0x1e mov %rax, %rbx
+                0xF4));                       // 0x21 hlt
+
+        assertThat(cpu.run()).isEqualTo(new UnicornExit.MsrWrite(UnicornCpu.MSR_VM_HSAVE_PA, page));
+        long stub = page + HypercallPageCode.STUB_SIZE * xenVersion;
+        assertThat(cpu.reg(Reg.RIP)).as("at the stub, which has not run").isEqualTo(stub);
+        MemorySegment.copy(HypercallPageCode.page(), 0, guest.ram, JAVA_BYTE, page, HypercallPageCode.PAGE_SIZE);
+        cpu.flushTranslations(); // the block at the stub was translated from the placeholder
+        cpu.unwatchMsr();
+
+        assertThat(cpu.run()).isInstanceOfSatisfying(UnicornExit.Io.class, io -> {
+            assertThat(io.port()).isEqualTo(HypercallPageCode.PORT);
+            assertThat(io.value()).isEqualTo(xenVersion);
+        });
+        assertThat(cpu.reg(Reg.RDI)).isEqualTo(0x1234);
+        assertThat(cpu.reg(Reg.RIP)).as("the stub's ret ended the block").isEqualTo(CODE + 0x1e);
+        cpu.setReg(Reg.RAX, 0x4_0011);
+        assertThat(cpu.run()).isSameAs(UnicornExit.Hlt.INSTANCE);
+        assertThat(cpu.reg(Reg.RBX)).isEqualTo(0x4_0011);
     }
 
     @Test
