@@ -9,7 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import xenshim.x86.kvm.DTable;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 import xenshim.x86.kvm.Regs;
 
 /**

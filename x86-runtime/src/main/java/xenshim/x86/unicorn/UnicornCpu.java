@@ -19,7 +19,7 @@ import java.util.Objects;
 import java.util.Optional;
 import xenshim.x86.kvm.CpuidEntry;
 import xenshim.x86.kvm.DTable;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 import xenshim.x86.kvm.Regs;
 import xenshim.x86.kvm.SegmentRegister;
 

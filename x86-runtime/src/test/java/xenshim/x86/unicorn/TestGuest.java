@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Assumptions;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 
 /**
  * A Unicorn engine with 2 MiB of guest RAM (the test's own host memory) at guest-physical 0, in

@@ -12,7 +12,7 @@ import java.lang.invoke.MethodType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 
 /**
  * What the software CPU's exits and hooks cost, printed (never asserted: machines and their load

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import xenshim.api.xen.XenCpuid;
 import xenshim.x86.kvm.CpuidEntry;
 import xenshim.x86.kvm.DTable;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 import xenshim.x86.kvm.Regs;
 import xenshim.x86.kvm.SegmentRegister;
 import xenshim.x86.vm.HypercallPageCode;

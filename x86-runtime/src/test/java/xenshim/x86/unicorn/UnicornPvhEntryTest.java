@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import xenshim.x86.kvm.DTable;
-import xenshim.x86.kvm.Reg;
+import xenshim.x86.cpu.Reg;
 import xenshim.x86.kvm.Regs;
 import xenshim.x86.kvm.SegmentRegister;
 
