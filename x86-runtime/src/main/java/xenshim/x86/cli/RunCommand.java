@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Parameters;
 import xenshim.api.Domain;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.HypercallPage;
+import xenshim.x86.Accel;
 import xenshim.x86.Platform;
 import xenshim.x86.StdoutConsole;
 import xenshim.x86.boot.ElfImage;
@@ -28,12 +30,13 @@ import xenshim.x86.vm.Outcome;
 /** {@code xenshim run}: boots a Xen PVH guest on KVM. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Boots a Xen PVH guest ELF on KVM (the bundled demo guest when none is given), prints its console "
+            "Boots a Xen PVH guest ELF on KVM or the software CPU (the bundled demo guest when none is given), prints its console "
                     + "on stdout, and exits with a status for how it ended. Traces, statistics and errors go to stderr.",
             "",
             "Exit status: 0 the guest powered off (SHUTDOWN_poweroff); 11 reboot, 12 suspend, 13 crash, "
                     + "14 watchdog, 15 soft_reset; 19 another shutdown reason; 20 triple fault; "
-                    + "21 KVM could not run the guest (emulation failure, failed entry); 22 --timeout passed; "
+                    + "21 the CPU backend could not run the guest (KVM emulation failure or failed entry; an exception the "
+                    + "software CPU cannot deliver); 22 --timeout passed; "
                     + "23 halted with interrupts off; 24 a hypercall handler failed with a JVM error; "
                     + "1 xenshim could not start it (bad ELF, no KVM); "
                     + "2 bad command line; 130 interrupted."})
@@ -60,6 +63,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "TIME", defaultValue = "0",
             description = "Stop the guest after this long: seconds, or with ms/s/m; 0 for no limit (default).")
     String timeout;
+
+    @Option(names = "--accel", paramLabel = "kvm|tcg|auto", defaultValue = "auto",
+            description = "The CPU backend: kvm (/dev/kvm), tcg (the software CPU, libunicorn2), or auto "
+                    + "(default): KVM where /dev/kvm is usable, else the software CPU.")
+    String accel;
 
     @Option(names = "--trace", description = "Print one line per hypercall on stderr: vCPU, name, sub-op, arguments, result.")
     boolean trace;
@@ -90,6 +98,7 @@ final class RunCommand implements Callable<Integer> {
         if (domid <= 0 || domid >= 0x7FF0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--domid must be 1..32751 (dom0 is the in-process backend)");
         }
+        Accel backend = accel();
         ElfImage image = loadImage();
         XenVersionInfo version = XenVersionInfo.defaults();
         if (xenVersion != null) {
@@ -104,7 +113,7 @@ final class RunCommand implements Callable<Integer> {
         HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
 
         try (Machine machine = Machine.create(new Machine.Config(memoryBytes, cmdline, limit, domid, version),
-                image, domain, page, console, tracer)) {
+                image, domain, page, console, tracer, backend.factory())) {
             CountDownLatch reported = new CountDownLatch(1);
             Thread onCtrlC = new Thread(() -> {
                 machine.stop(new Outcome.Interrupted());
@@ -132,6 +141,38 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /**
+     * The backend {@code --accel} names; for {@code auto}, the first usable one, said in one line on
+     * stderr. A named backend that cannot run here fails when the machine opens it, with its own
+     * message (as {@code --accel kvm} without KVM always has).
+     */
+    private Accel accel() {
+        String choice = accel.toLowerCase(java.util.Locale.ROOT);
+        for (Accel a : Accel.values()) {
+            if (a.id().equals(choice)) {
+                return a;
+            }
+        }
+        if (!choice.equals("auto")) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--accel must be kvm, tcg or auto, not '" + accel + "'");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        Optional<String> noKvm = Accel.KVM.unavailableReason();
+        if (noKvm.isEmpty()) {
+            err.println("xenshim: --accel auto: using KVM");
+            return Accel.KVM;
+        }
+        Optional<String> noTcg = Accel.TCG.unavailableReason();
+        if (noTcg.isPresent()) {
+            throw new IllegalStateException("--accel auto: no CPU backend can run a guest here: KVM: " + noKvm.get()
+                    + "; the software CPU: " + noTcg.get());
+        }
+        err.println("xenshim: --accel auto: KVM cannot be used (" + noKvm.get() + "); using the software CPU (tcg)");
+        err.flush();
+        return Accel.TCG;
     }
 
     private ElfImage loadImage() throws IOException {

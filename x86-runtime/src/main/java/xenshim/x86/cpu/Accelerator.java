@@ -13,6 +13,9 @@ public interface Accelerator extends AutoCloseable {
     /** {@code kvm}, {@code tcg}: as {@code --accel} names it. */
     String name();
 
+    /** How this backend's CPUs trap a hypercall and the hypercall-page MSR. */
+    HypercallTrap hypercallTrap();
+
     /** Where {@link GuestPhysMemory} installs its runs of frames for this backend's CPUs. */
     GuestPhysMemory.Slots memorySlots();
 

@@ -39,6 +39,13 @@ public interface VirtualCpu extends AutoCloseable {
      */
     String describeRegisters();
 
+    /**
+     * The VMM wrote guest code through the host mapping (the hypercall page):
+     * a CPU that caches translations of guest code drops them.
+     */
+    default void guestCodeWritten() {
+    }
+
     /** Makes a {@link #run()} in progress (or the next one) return soon; any thread. */
     void kick();
 

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import xenshim.x86.cpu.Accelerator;
 import xenshim.x86.cpu.CpuidLeaf;
+import xenshim.x86.cpu.HypercallTrap;
 import xenshim.x86.cpu.Reg;
 import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.memory.GuestPhysMemory;
@@ -21,11 +22,13 @@ public final class KvmAccelerator implements Accelerator {
     private final Kvm kvm;
     private final VmFd vm;
     private final int slotLimit;
+    private final HypercallTrap trap;
 
-    private KvmAccelerator(Kvm kvm, VmFd vm, int slotLimit) {
+    private KvmAccelerator(Kvm kvm, VmFd vm, int slotLimit, int trappedMsr) {
         this.kvm = kvm;
         this.vm = vm;
         this.slotLimit = slotLimit;
+        this.trap = new HypercallTrap(trappedMsr, false);
     }
 
     /**
@@ -42,7 +45,7 @@ public final class KvmAccelerator implements Accelerator {
             vm.enableCap(Kvm.CAP_X86_USER_SPACE_MSR, VmFd.MSR_EXIT_REASON_FILTER);
             vm.setMsrFilter(VmFd.MSR_FILTER_DEFAULT_ALLOW,
                     List.of(MsrFilterRange.exitOn(MsrFilterRange.READ | MsrFilterRange.WRITE, trappedMsr, 1)));
-            return new KvmAccelerator(kvm, vm, Math.max(1, kvm.checkExtension(KVM_CAP_NR_MEMSLOTS)));
+            return new KvmAccelerator(kvm, vm, Math.max(1, kvm.checkExtension(KVM_CAP_NR_MEMSLOTS)), trappedMsr);
         } catch (RuntimeException | Error e) {
             if (vm != null) {
                 closeOne(e, vm::close);
@@ -55,6 +58,12 @@ public final class KvmAccelerator implements Accelerator {
     @Override
     public String name() {
         return "kvm";
+    }
+
+    /** The MSR {@link #open} was told to trap; the exit for an {@code out} comes with RIP just past it. */
+    @Override
+    public HypercallTrap hypercallTrap() {
+        return trap;
     }
 
     @Override

@@ -155,8 +155,10 @@ public final class Machine implements AutoCloseable {
     /** vCPU 0 at the PVH entry: 32-bit flat protected mode, paging off, %ebx = hvm_start_info. */
     private void addBootVcpu(PvhLoader.Boot boot, HypercallPage page, GuestConsole console, HypercallTracer tracer) {
         VirtualCpu cpu = accelerator.createVcpu(0, boot.entry(), boot.startInfo(),
-                XenCpuidLeaves.forVcpu(accelerator.supportedCpuid(), config.version(), domain.domid(), 0));
-        vcpus.add(new Vcpu(this, cpu, page, phys, new DebugPort(domain, console, System::nanoTime), tracer));
+                XenCpuidLeaves.forVcpu(accelerator.supportedCpuid(), config.version(), domain.domid(), 0,
+                        accelerator.hypercallTrap().msr()));
+        vcpus.add(new Vcpu(this, cpu, accelerator.hypercallTrap(), page, phys,
+                new DebugPort(domain, console, System::nanoTime), tracer));
     }
 
     /** The CPU backend this machine runs on. */

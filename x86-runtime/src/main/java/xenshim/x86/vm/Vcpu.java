@@ -6,6 +6,7 @@ import xenshim.api.Abi;
 import xenshim.api.xen.XenErrno;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.cpu.CpuExit;
+import xenshim.x86.cpu.HypercallTrap;
 import xenshim.x86.cpu.Reg;
 import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.memory.GuestPhysMemory;
@@ -30,6 +31,10 @@ final class Vcpu implements Runnable {
 
     private final Machine machine;
     private final VirtualCpu cpu;
+    private final HypercallTrap trap;
+    /** The hypercall page this backend's CPUs need, and how far RIP goes back to re-enter a stub. */
+    private final byte[] hypercallPage;
+    private final int rewind;
     private final int id;
     private final HypercallPage page;
     private final VcpuContext context;
@@ -39,10 +44,13 @@ final class Vcpu implements Runnable {
     private final DebugPort debugPort;
     private final HypercallRegisters.RegisterFile registers;
 
-    Vcpu(Machine machine, VirtualCpu cpu, HypercallPage page, GuestPhysMemory phys, DebugPort debugPort,
-         HypercallTracer tracer) {
+    Vcpu(Machine machine, VirtualCpu cpu, HypercallTrap trap, HypercallPage page, GuestPhysMemory phys,
+         DebugPort debugPort, HypercallTracer tracer) {
         this.machine = machine;
         this.cpu = cpu;
+        this.trap = trap;
+        this.hypercallPage = HypercallPageCode.page(trap.endBlockAfterOut());
+        this.rewind = HypercallPageCode.rewind(trap.endBlockAfterOut());
         this.id = cpu.id();
         this.page = page;
         this.phys = phys;
@@ -88,7 +96,7 @@ final class Vcpu implements Runnable {
             case CpuExit.Io io -> io(io);
             case CpuExit.MsrWrite write -> msrWrite(write);
             case CpuExit.MsrRead read -> {
-                if (read.index() == HypercallPageCode.MSR) {
+                if (read.index() == trap.msr()) {
                     read.complete(0); // Xen reads the hypercall MSR as 0
                 } else {
                     read.fail();
@@ -159,7 +167,7 @@ final class Vcpu implements Runnable {
                         HypercallRegisters.rax(abi, context.continuation().arg(i)));
             }
             cpu.setReg(Reg.RAX, nr);
-            cpu.setReg(Reg.RIP, cpu.reg(Reg.RIP) - HypercallPageCode.OUT_LENGTH);
+            cpu.setReg(Reg.RIP, cpu.reg(Reg.RIP) - rewind);
             calls.continued(nr, abi, a0, a1, a2, a3, a4, elapsed);
             return;
         }
@@ -169,7 +177,7 @@ final class Vcpu implements Runnable {
 
     /** The hypercall-page MSR: low 12 bits are the page index (only 0 exists), the rest the page's address. */
     private void msrWrite(CpuExit.MsrWrite write) {
-        if (write.index() != HypercallPageCode.MSR) {
+        if (write.index() != trap.msr()) {
             write.fail();
             return;
         }
@@ -180,8 +188,9 @@ final class Vcpu implements Runnable {
             write.fail(); // #GP, as Xen for a page index other than 0 or a frame that is not RAM
             return;
         }
-        MemorySegment.copy(HypercallPageCode.page(), 0, phys.host(), ValueLayout.JAVA_BYTE, host,
+        MemorySegment.copy(hypercallPage, 0, phys.host(), ValueLayout.JAVA_BYTE, host,
                 HypercallPageCode.PAGE_SIZE);
+        cpu.guestCodeWritten();
         write.complete();
     }
 

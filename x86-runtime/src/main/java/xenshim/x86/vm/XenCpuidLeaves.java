@@ -22,6 +22,12 @@ public final class XenCpuidLeaves {
     }
 
     public static List<CpuidLeaf> forVcpu(List<CpuidLeaf> supported, XenVersionInfo version, int domid, int vcpuId) {
+        return forVcpu(supported, version, domid, vcpuId, HypercallPageCode.MSR);
+    }
+
+    /** As {@link #forVcpu(List, XenVersionInfo, int, int)}, naming {@code hypercallMsr} in leaf 0x40000002. */
+    public static List<CpuidLeaf> forVcpu(List<CpuidLeaf> supported, XenVersionInfo version, int domid, int vcpuId,
+                                          int hypercallMsr) {
         List<CpuidLeaf> entries = new ArrayList<>();
         for (CpuidLeaf e : supported) {
             if ((e.function() & 0xF000_0000) == 0x4000_0000) {
@@ -37,7 +43,7 @@ public final class XenCpuidLeaves {
         entries.add(new CpuidLeaf(base, 0, false, base + XenCpuid.XEN_CPUID_MAX_NUM_LEAVES,
                 XenCpuid.XEN_CPUID_SIGNATURE_EBX, XenCpuid.XEN_CPUID_SIGNATURE_ECX, XenCpuid.XEN_CPUID_SIGNATURE_EDX));
         entries.add(new CpuidLeaf(base + 1, 0, false, (int) version.packedVersion(), 0, 0, 0));
-        entries.add(new CpuidLeaf(base + 2, 0, false, 1, HypercallPageCode.MSR, 0, 0));
+        entries.add(new CpuidLeaf(base + 2, 0, false, 1, hypercallMsr, 0, 0));
         for (int sub = 0; sub < 3; sub++) {
             // time leaf: native TSC (no vtsc), tsc_mode default, frequency not advertised
             entries.add(new CpuidLeaf(base + 3, sub, true, 0, 0, 0, 0));

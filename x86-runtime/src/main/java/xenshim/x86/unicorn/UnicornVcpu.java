@@ -1,0 +1,285 @@
+package xenshim.x86.unicorn;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import xenshim.x86.cpu.CpuExit;
+import xenshim.x86.cpu.CpuidLeaf;
+import xenshim.x86.cpu.Reg;
+import xenshim.x86.cpu.VirtualCpu;
+import xenshim.x86.kvm.CpuidEntry;
+import xenshim.x86.kvm.DTable;
+import xenshim.x86.kvm.Regs;
+import xenshim.x86.kvm.SegmentRegister;
+
+/**
+ * The software CPU's vCPU behind the backend seam. Port writes and the
+ * hypercall-page MSR are exits as on KVM; a CPU exception is not: Unicorn
+ * delivers none through the guest's IDT, so one ends the run with a
+ * {@link CpuExit.Failure} naming the vector and RIP, never a guess at what
+ * the guest would have done.
+ */
+final class UnicornVcpu implements VirtualCpu {
+
+    private static final long EFER_LMA = 1L << 10;
+    private static final long CR0_PE = 1L;
+    private static final long DESCRIPTOR_L = 1L << 53;
+    private static final String[] VECTORS = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "", "#TS",
+        "#NP", "#SS", "#GP", "#PF", "", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+
+    private final UnicornCpu cpu;
+    private final int id;
+    private final int hypercallMsr;
+    /** Whether the MSR watch (a block hook: it slows the guest) is armed. */
+    private boolean watching;
+    /** The guest read CPUID 0x40000002 (set inside the CPUID hook): it may write the MSR again, so watch it. */
+    private volatile boolean watchRequested = true;
+    private final IoView io = new IoView();
+    private final MsrWriteView msrWrite = new MsrWriteView();
+    private final MemorySegment descriptor = Arena.ofAuto().allocate(8);
+    /** A failure to report at the next run: an exception this CPU cannot inject (#GP for a refused MSR write). */
+    private String failNext;
+
+    /**
+     * @param cpuid        what the guest's CPUID shows of xenshim's (Xen's leaves); the rest is
+     *                     Unicorn's own CPU model, and any other hypervisor leaf reads as zeros
+     * @param hypercallMsr the MSR CPUID 0x40000002 names: watched from power-on until the guest
+     *                     writes it, and again whenever the guest reads that leaf
+     */
+    UnicornVcpu(UnicornCpu cpu, int id, List<CpuidLeaf> cpuid, int hypercallMsr) {
+        this.cpu = cpu;
+        this.id = id;
+        this.hypercallMsr = hypercallMsr;
+        cpu.setCpuidHandler((leaf, subleaf) -> answer(cpuid, leaf, subleaf));
+    }
+
+    private CpuidEntry answer(List<CpuidLeaf> cpuid, int leaf, int subleaf) {
+        if (leaf == 0x4000_0002) {
+            watchRequested = true;
+        }
+        for (CpuidLeaf l : cpuid) {
+            if (l.function() == leaf && (!l.significantIndex() || l.index() == subleaf)) {
+                return new CpuidEntry(leaf, subleaf, 0, l.eax(), l.ebx(), l.ecx(), l.edx());
+            }
+        }
+        if ((leaf & 0xF000_0000) == 0x4000_0000) {
+            return new CpuidEntry(leaf, subleaf, 0, 0, 0, 0, 0);
+        }
+        return null;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public CpuExit run() {
+        if (failNext != null) {
+            String what = failNext;
+            failNext = null;
+            return new CpuExit.Failure(what);
+        }
+        if (watchRequested && !watching) {
+            cpu.watchMsr(hypercallMsr);
+            watching = true;
+        }
+        watchRequested = false;
+        UnicornExit exit = cpu.run();
+        return switch (exit) {
+            case UnicornExit.Io out -> io.of(out);
+            case UnicornExit.MsrWrite write -> {
+                cpu.unwatchMsr(); // seen: the guest runs at full speed until it reads the leaf again
+                watching = false;
+                yield msrWrite.of(write);
+            }
+            case UnicornExit.Hlt hlt -> CpuExit.Halted.INSTANCE;
+            case UnicornExit.Stopped stopped -> CpuExit.Kicked.INSTANCE;
+            case UnicornExit.Exception e -> new CpuExit.Failure("the guest took exception " + e.vector()
+                    + (e.vector() < VECTORS.length && !VECTORS[e.vector()].isEmpty() ? " (" + VECTORS[e.vector()] + ")" : "")
+                    + " at rip 0x" + Long.toHexString(e.rip())
+                    + (e.vector() == UnicornExit.Exception.PF ? ", cr2 0x" + Long.toHexString(cpu.cr2()) : "")
+                    + ", which the software CPU cannot deliver through the guest's IDT");
+            case UnicornExit.Error error -> new CpuExit.Failure("the software CPU stopped: " + error.message());
+        };
+    }
+
+    @Override
+    public long reg(Reg register) {
+        return cpu.reg(register);
+    }
+
+    @Override
+    public void setReg(Reg register, long value) {
+        cpu.setReg(register, value);
+    }
+
+    @Override
+    public long cr0() {
+        return cpu.cr0();
+    }
+
+    @Override
+    public long cr3() {
+        return cpu.cr3();
+    }
+
+    @Override
+    public long cr4() {
+        return cpu.cr4();
+    }
+
+    @Override
+    public long efer() {
+        return cpu.efer();
+    }
+
+    /**
+     * CS.L, from the descriptor CS names in the GDT: Unicorn does not expose the hidden part of CS.
+     * The GDT's base is linear; Unicorn 2.0.1 runs only guests whose page tables map linear to
+     * the same physical address (see the package comment), so it is read as guest-physical.
+     */
+    @Override
+    public boolean csLong() {
+        if ((cpu.efer() & EFER_LMA) == 0) {
+            return false;
+        }
+        DTable gdt = cpu.gdt();
+        int index = cpu.selector(SegmentRegister.CS) & ~7;
+        if (index == 0 || index + 7 > gdt.limit()) {
+            return false;
+        }
+        try {
+            cpu.readPhys(gdt.base() + index, descriptor);
+        } catch (UnicornException e) {
+            return false;
+        }
+        return (descriptor.get(JAVA_LONG, 0) & DESCRIPTOR_L) != 0;
+    }
+
+    /** The RPL of CS, which is the CPL outside the moment of a far transfer. */
+    @Override
+    public int cpl() {
+        return cpu.selector(SegmentRegister.CS) & 3;
+    }
+
+    @Override
+    public String describeRegisters() {
+        try {
+            Regs r = cpu.regs();
+            long efer = cpu.efer();
+            long cr0 = cpu.cr0();
+            String mode = (efer & EFER_LMA) != 0 ? (csLong() ? "64-bit" : "compat")
+                    : (cr0 & CR0_PE) != 0 ? "protected" : "real";
+            DTable gdt = cpu.gdt();
+            DTable idt = cpu.idt();
+            return String.format("""
+                      rip=%016x rsp=%016x rflags=%08x mode=%s cpl=%d
+                      rax=%016x rbx=%016x rcx=%016x rdx=%016x
+                      rsi=%016x rdi=%016x rbp=%016x r8 =%016x
+                      r9 =%016x r10=%016x r11=%016x r12=%016x
+                      r13=%016x r14=%016x r15=%016x
+                      cr0=%016x cr2=%016x cr3=%016x cr4=%016x efer=%016x
+                      cs=%04x  ss=%04x  idt=%x/%x  gdt=%x/%x""",
+                    r.rip(), r.rsp(), r.rflags(), mode, cpl(),
+                    r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(),
+                    r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(),
+                    cr0, cpu.cr2(), cpu.cr3(), cpu.cr4(), efer,
+                    cpu.selector(SegmentRegister.CS), cpu.selector(SegmentRegister.SS),
+                    idt.base(), idt.limit(), gdt.base(), gdt.limit());
+        } catch (RuntimeException e) {
+            return "  (registers unavailable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Translations of code the VMM rewrote (the hypercall page) must go. */
+    @Override
+    public void guestCodeWritten() {
+        cpu.flushTranslations();
+    }
+
+    @Override
+    public void kick() {
+        cpu.kick();
+    }
+
+    @Override
+    public void close() {
+        cpu.close();
+    }
+
+    /** An {@code out} as the loop sees port I/O: reused, one item, never an {@code in} (those are answered in the hook). */
+    private static final class IoView implements CpuExit.Io {
+        private UnicornExit.Io out;
+
+        IoView of(UnicornExit.Io exit) {
+            this.out = exit;
+            return this;
+        }
+
+        @Override
+        public boolean isIn() {
+            return false;
+        }
+
+        @Override
+        public int port() {
+            return out.port();
+        }
+
+        @Override
+        public int size() {
+            return out.size();
+        }
+
+        @Override
+        public int count() {
+            return 1;
+        }
+
+        @Override
+        public long data(int i) {
+            return out.value();
+        }
+
+        @Override
+        public void setData(long value) {
+            // an out has no data to return
+        }
+    }
+
+    /**
+     * The watched MSR's write: the CPU has already stored it; refusing it would take a #GP, which
+     * this CPU cannot inject, so a refusal ends the run at the next {@link #run()}.
+     */
+    private final class MsrWriteView implements CpuExit.MsrWrite {
+        private UnicornExit.MsrWrite write;
+
+        MsrWriteView of(UnicornExit.MsrWrite exit) {
+            this.write = exit;
+            return this;
+        }
+
+        @Override
+        public int index() {
+            return write.index();
+        }
+
+        @Override
+        public long data() {
+            return write.value();
+        }
+
+        @Override
+        public void complete() {
+        }
+
+        @Override
+        public void fail() {
+            failNext = "the guest's write of 0x" + Long.toHexString(write.value()) + " to MSR 0x"
+                    + Integer.toHexString(write.index()) + " needs a #GP, which the software CPU cannot deliver";
+        }
+    }
+}
