@@ -41,7 +41,7 @@ class MachineKvmTest {
         HypercallPage page = new HypercallPage(platform.table(null, Map.of()));
         platform.domains().add(domain);
         return Machine.create(new Machine.Config(64L << 20, "", timeout, domain.domid(), version),
-                BundledGuestsKvmTest.bundled(guest), domain, page, console, null);
+                BundledGuestsTest.bundled(guest), domain, page, console, null);
     }
 
     @Test

@@ -10,10 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import xenshim.x86.Accel;
 import org.junit.jupiter.api.Timeout;
 import xenshim.api.Domain;
 import xenshim.api.XenVersionInfo;
@@ -21,21 +22,15 @@ import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.Platform;
 import xenshim.x86.StdoutConsole;
 import xenshim.x86.boot.ElfImage;
-import xenshim.x86.kvm.NeedsKvm;
 
 /**
- * Boots the bundled guests on the real /dev/kvm, wired as {@code xenshim run}
+ * Boots the bundled guests on every CPU backend, wired as {@code xenshim run}
  * wires them (built-in handler table, Xen version, console, tracer), with the
- * console captured. Needs /dev/kvm: each test is skipped with the reason
- * where it is missing or unusable (CI machines may be either kind).
+ * console captured. Each test runs once per backend and is skipped, with the
+ * reason, where that backend cannot run (CI machines may have no /dev/kvm).
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
-class BundledGuestsKvmTest {
-
-    @BeforeEach
-    void needKvm() {
-        NeedsKvm.assumeKvm(getClass());
-    }
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BundledGuestsTest {
 
     /** How one guest run ended, what it printed, and what --trace wrote. */
     record Run(Outcome outcome, String console, String trace, long millis) {
@@ -48,7 +43,9 @@ class BundledGuestsKvmTest {
         }
     }
 
-    static Run boot(String name, XenVersionInfo version, Duration timeout, boolean trace) throws Exception {
+    static Run boot(Accel accel, String name, XenVersionInfo version, Duration timeout, boolean trace)
+            throws Exception {
+        Backends.assume(accel, BundledGuestsTest.class);
         ElfImage image = bundled(name);
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         StdoutConsole console = new StdoutConsole(captured);
@@ -60,7 +57,7 @@ class BundledGuestsKvmTest {
         HypercallTracer tracer = trace ? new HypercallTracer(new PrintWriter(traced)) : null;
         long start = System.nanoTime();
         try (Machine machine = Machine.create(new Machine.Config(128L << 20, "", timeout, 1, version),
-                image, domain, page, console, tracer)) {
+                image, domain, page, console, tracer, accel.factory())) {
             Outcome outcome = machine.run();
             console.flush();
             long millis = (System.nanoTime() - start) / 1_000_000;
@@ -68,9 +65,9 @@ class BundledGuestsKvmTest {
         }
     }
 
-    static Run boot(String name) throws Exception {
+    static Run boot(Accel accel, String name) throws Exception {
         // a guest that should end by itself still gets a limit, so a hang fails the test instead of the build
-        return boot(name, XenVersionInfo.defaults(), Duration.ofSeconds(30), false);
+        return boot(accel, name, XenVersionInfo.defaults(), Duration.ofSeconds(60), false);
     }
 
     /**
@@ -78,9 +75,9 @@ class BundledGuestsKvmTest {
      * SHT_NOTE section), which loads and boots the same.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"demo", "demo-elf32"})
-    void demoPowersOff(String guest) throws Exception {
-        Run run = boot(guest);
+    @CsvSource({"KVM, demo", "KVM, demo-elf32", "TCG, demo", "TCG, demo-elf32"})
+    void demoPowersOff(Accel accel, String guest) throws Exception {
+        Run run = boot(accel, guest);
         assertThat(run.outcome()).as(run.console()).isEqualTo(new Outcome.Shutdown(0));
         assertThat(run.outcome().exitStatus()).isZero();
         assertThat(run.console())
@@ -89,42 +86,65 @@ class BundledGuestsKvmTest {
                 .contains("powering off");
     }
 
-    @Test
-    void demoSeesTheEmulatedXenVersion() throws Exception {
-        Run run = boot("demo", XenVersionInfo.defaults().withVersion(4, 19), Duration.ofSeconds(30), false);
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void demoSeesTheEmulatedXenVersion(Accel accel) throws Exception {
+        Run run = boot(accel, "demo", XenVersionInfo.defaults().withVersion(4, 19), Duration.ofSeconds(30), false);
         assertThat(run.outcome().exitStatus()).as(run.console()).isZero();
         assertThat(run.console()).contains("XENVER_version: Xen 4.19").doesNotContain("Xen 4.17")
                 .contains("version 4.19 (cpuid)");
     }
 
-    @Test
-    void badcallPassesEveryCheck() throws Exception {
-        Run run = boot("badcall");
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void badcallPassesEveryCheck(Accel accel) throws Exception {
+        Run run = boot(accel, "badcall");
         assertThat(run.outcome().exitStatus()).as(run.console()).isZero();
         assertThat(run.console()).contains("badcall: 22 passed, 0 failed").doesNotContain("FAIL ");
     }
 
+    /** The guest's status for triplefault: KVM triple-faults (20); the software CPU cannot deliver the #UD (21). */
+    private static int triplefaultStatus(Accel accel) {
+        return accel == Accel.KVM ? 20 : 21;
+    }
+
     @Test
-    void triplefaultIsStatus20WithRegisters() throws Exception {
-        Run run = boot("triplefault");
+    void triplefaultIsStatus20WithRegistersOnKvm() throws Exception {
+        Run run = boot(Accel.KVM, "triplefault");
         assertThat(run.outcome()).as(run.console()).isInstanceOf(Outcome.TripleFault.class);
         assertThat(run.outcome().exitStatus()).isEqualTo(20);
         assertThat(run.outcome().describe()).contains("triple-faulted").contains("rip=").contains("cr3=");
         assertThat(run.console()).contains("triplefault: loading empty IDT");
     }
 
+    /**
+     * The software CPU delivers no exception through the guest's IDT: the guest's ud2 stops it,
+     * with the vector, RIP and registers, and status 21, rather than a guess at what would follow.
+     */
     @Test
-    void spinningGuestTimesOut() throws Exception {
-        Run run = boot("spin", XenVersionInfo.defaults(), Duration.ofSeconds(1), false);
+    void anExceptionTheSoftwareCpuCannotDeliverStopsTheGuestWithStatus21() throws Exception {
+        Run run = boot(Accel.TCG, "triplefault");
+        assertThat(run.outcome()).as(run.console()).isInstanceOf(Outcome.Failure.class);
+        assertThat(run.outcome().exitStatus()).isEqualTo(21);
+        assertThat(run.outcome().describe()).contains("exception 6 (#UD) at rip 0x")
+                .contains("cannot deliver").contains("rip=").contains("cr3=").contains("idt=0/0");
+        assertThat(run.console()).contains("triplefault: loading empty IDT").doesNotContain("still alive");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void spinningGuestTimesOut(Accel accel) throws Exception {
+        Run run = boot(accel, "spin", XenVersionInfo.defaults(), Duration.ofSeconds(1), false);
         assertThat(run.outcome()).isInstanceOf(Outcome.Timeout.class);
         assertThat(run.outcome().exitStatus()).isEqualTo(22);
         assertThat(run.outcome().describe()).contains("--timeout 1000 ms").contains("rip=").contains("rax=");
         assertThat(run.millis()).as("stopped soon after the deadline").isBetween(900L, 6000L);
     }
 
-    @Test
-    void traceHasOneLinePerHypercall() throws Exception {
-        Run run = boot("demo", XenVersionInfo.defaults(), Duration.ofSeconds(30), true);
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void traceHasOneLinePerHypercall(Accel accel) throws Exception {
+        Run run = boot(accel, "demo", XenVersionInfo.defaults(), Duration.ofSeconds(30), true);
         assertThat(run.outcome().exitStatus()).isZero();
         assertThat(run.trace())
                 .contains("[vcpu0] xen_version(XENVER_version, 0x0, 0x0, 0x0, 0x0) = " + 0x40011)
@@ -134,12 +154,13 @@ class BundledGuestsKvmTest {
         assertThat(run.trace().lines()).allMatch(l -> l.startsWith("[vcpu0] "));
     }
 
-    @Test
-    void oneJvmRunsGuestsOneAfterAnother() throws Exception {
-        Run first = boot("triplefault");
-        Run second = boot("demo");
-        Run third = boot("badcall");
-        assertThat(first.outcome().exitStatus()).isEqualTo(20);
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void oneJvmRunsGuestsOneAfterAnother(Accel accel) throws Exception {
+        Run first = boot(accel, "triplefault");
+        Run second = boot(accel, "demo");
+        Run third = boot(accel, "badcall");
+        assertThat(first.outcome().exitStatus()).isEqualTo(triplefaultStatus(accel));
         assertThat(second.outcome().exitStatus()).isZero();
         assertThat(second.console()).contains("powering off");
         assertThat(third.outcome().exitStatus()).isZero();

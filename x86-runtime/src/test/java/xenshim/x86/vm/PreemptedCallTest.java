@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
@@ -19,10 +19,10 @@ import xenshim.api.xen.Hypercalls;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.HypercallTable;
 import xenshim.dispatcher.Provider;
-import xenshim.x86.kvm.NeedsKvm;
+import xenshim.x86.Accel;
 
 /**
- * A guest in the middle of a long hypercall, on the real /dev/kvm: the call
+ * A guest in the middle of a long hypercall, on every CPU backend: the call
  * runs as a chain of bounded entries (the guest re-enters its stub after each
  * continuation), and a stop, a timeout or a shutdown from another thread ends
  * the run between two entries, with the call never completed. The {@code spin}
@@ -31,7 +31,7 @@ import xenshim.x86.kvm.NeedsKvm;
  * advanced in {@code count}.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class PreemptedCallKvmTest {
+class PreemptedCallTest {
 
     /**
      * A sanity bound on the stop, in wall-clock time, for a loaded machine; the
@@ -40,11 +40,6 @@ class PreemptedCallKvmTest {
      * The measured time is printed.
      */
     private static final long STOP_SANITY_MILLIS = 2_000;
-
-    @BeforeEach
-    void needKvm() {
-        NeedsKvm.assumeKvm(getClass());
-    }
 
     /** Works until preempted, then continues with {@code count + 1}; completes never. */
     static final class EndlessHandler implements HypercallHandler {
@@ -79,17 +74,19 @@ class PreemptedCallKvmTest {
     }
 
     /** Boots spin with the endless console_io, waits for 20 entries, then {@code trigger}s the stop (if not null). */
-    private static Run run(Duration timeout, Consumer<Machine> trigger) throws Exception {
+    private static Run run(Accel accel, Duration timeout, Consumer<Machine> trigger) throws Exception {
+        Backends.assume(accel, PreemptedCallTest.class);
         EndlessHandler handler = new EndlessHandler();
         HypercallTable table = HypercallTable.builder("endless")
                 .add(Hypercalls.__HYPERVISOR_console_io, new Provider("test", "EndlessHandler"), handler).build();
         Domain domain = Domain.guest(1);
         XenVersionInfo version = XenVersionInfo.defaults();
         Machine machine = Machine.create(new Machine.Config(64L << 20, "", timeout, 1, version),
-                BundledGuestsKvmTest.bundled("spin"), domain, new HypercallPage(table), (d, b, o, l) -> { }, null);
+                BundledGuestsTest.bundled("spin"), domain, new HypercallPage(table), (d, b, o, l) -> { }, null,
+                accel.factory());
         long[] stoppedAt = new long[1];
         Thread stopper = Thread.ofPlatform().start(() -> {
-            while (handler.entries.get() < 20) {
+            while (handler.entries.get() < 20 && !machine.isStopping()) {
                 Thread.onSpinWait();
             }
             if (trigger != null) {
@@ -126,32 +123,37 @@ class PreemptedCallKvmTest {
                 handler.entries.get(), handler.longestEntryNanos.get() / 1e6, run.stopMillis());
     }
 
-    @Test
-    void aStopFromAnotherThreadEndsACallInItsMiddle() throws Exception {
-        Run run = run(Duration.ZERO, machine -> machine.stop(new Outcome.Interrupted()));
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void aStopFromAnotherThreadEndsACallInItsMiddle(Accel accel) throws Exception {
+        Run run = run(accel, Duration.ZERO, machine -> machine.stop(new Outcome.Interrupted()));
         assertThat(run.outcome()).isEqualTo(new Outcome.Interrupted());
         assertStoppedMidCall(run);
     }
 
-    @Test
-    void aShutdownFromAnotherVcpuEndsACallInItsMiddle() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void aShutdownFromAnotherVcpuEndsACallInItsMiddle(Accel accel) throws Exception {
         // SCHEDOP_shutdown from another vCPU sets the domain's shutdown state from that vCPU's thread
-        Run run = run(Duration.ZERO, machine -> machine.domain().state(ShutdownState.KEY).shutdown(0));
+        Run run = run(accel, Duration.ZERO, machine -> machine.domain().state(ShutdownState.KEY).shutdown(0));
         assertThat(run.outcome()).isEqualTo(new Outcome.Shutdown(0));
         assertStoppedMidCall(run);
     }
 
-    @Test
-    void aHandlersJvmErrorStopsItsDomainWithStatus24AndTheNextGuestRuns() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void aHandlersJvmErrorStopsItsDomainWithStatus24AndTheNextGuestRuns(Accel accel) throws Exception {
         HypercallTable table = HypercallTable.builder("oom")
                 .add(Hypercalls.__HYPERVISOR_console_io, new Provider("test", "Oom"), (c, a, b, d, e, f) -> {
                     throw new OutOfMemoryError("test: no memory for this call");
                 }).build();
+        Backends.assume(accel, PreemptedCallTest.class);
         Domain domain = Domain.guest(1);
         XenVersionInfo version = XenVersionInfo.defaults();
         Outcome outcome;
         try (Machine machine = Machine.create(new Machine.Config(64L << 20, "", Duration.ofSeconds(30), 1, version),
-                BundledGuestsKvmTest.bundled("spin"), domain, new HypercallPage(table), (d, b, o, l) -> { }, null)) {
+                BundledGuestsTest.bundled("spin"), domain, new HypercallPage(table), (d, b, o, l) -> { }, null,
+                accel.factory())) {
             outcome = machine.run();
         }
         assertThat(outcome).isInstanceOf(Outcome.HandlerCrash.class);
@@ -159,13 +161,14 @@ class PreemptedCallKvmTest {
         assertThat(outcome.describe()).contains("hypercall 18 (console_io)").contains("OutOfMemoryError")
                 .contains("test: no memory for this call");
 
-        BundledGuestsKvmTest.Run next = BundledGuestsKvmTest.boot("demo");
+        BundledGuestsTest.Run next = BundledGuestsTest.boot(accel, "demo");
         assertThat(next.outcome().exitStatus()).as(next.console()).isZero();
     }
 
-    @Test
-    void aTimeoutEndsACallInItsMiddle() throws Exception {
-        Run run = run(Duration.ofMillis(300), null);
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void aTimeoutEndsACallInItsMiddle(Accel accel) throws Exception {
+        Run run = run(accel, Duration.ofSeconds(2), null); // time for a software CPU to boot to the call
         assertThat(run.outcome()).isInstanceOf(Outcome.Timeout.class);
         assertStoppedMidCall(run);
     }
