@@ -46,6 +46,13 @@ public interface VirtualCpu extends AutoCloseable {
     default void guestCodeWritten() {
     }
 
+    /**
+     * Delivers external interrupt {@code vector} (32..255) at the next {@link #run()} if the
+     * guest can take one now (RFLAGS.IF set, no interrupt shadow); otherwise arranges for
+     * {@code run()} to return as soon as it can, and answers false: call again then.
+     */
+    boolean injectInterrupt(int vector);
+
     /** Makes a {@link #run()} in progress (or the next one) return soon; any thread. */
     void kick();
 

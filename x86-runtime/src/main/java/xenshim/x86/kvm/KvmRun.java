@@ -85,6 +85,8 @@ final class KvmRun {
     static final VarHandle IMMEDIATE_EXIT = LAYOUT.varHandle(groupElement("immediate_exit"));
 
     static final long EXIT_REASON = off(groupElement("exit_reason"));
+    static final long REQUEST_INTERRUPT_WINDOW = off(groupElement("request_interrupt_window"));
+    static final long READY_FOR_INTERRUPT_INJECTION = off(groupElement("ready_for_interrupt_injection"));
     static final long VALID_REGS = off(groupElement("kvm_valid_regs"));
     static final long DIRTY_REGS = off(groupElement("kvm_dirty_regs"));
     static final long S_REGS = off(groupElement("s"), groupElement("regs"), groupElement("regs"));
@@ -119,7 +121,7 @@ final class KvmRun {
 
     // exit reasons (linux/kvm.h)
     static final int EXIT_UNKNOWN = 0, EXIT_EXCEPTION = 1, EXIT_IO = 2, EXIT_DEBUG = 4, EXIT_HLT = 5,
-            EXIT_MMIO = 6, EXIT_SHUTDOWN = 8, EXIT_FAIL_ENTRY = 9, EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17,
+            EXIT_MMIO = 6, EXIT_IRQ_WINDOW_OPEN = 7, EXIT_SHUTDOWN = 8, EXIT_FAIL_ENTRY = 9, EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17,
             EXIT_SYSTEM_EVENT = 24, EXIT_X86_RDMSR = 29, EXIT_X86_WRMSR = 30;
 
     /** KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS (asm/kvm.h). */

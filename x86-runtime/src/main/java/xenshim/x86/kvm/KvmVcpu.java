@@ -34,6 +34,10 @@ final class KvmVcpu implements VirtualCpu {
             case VcpuExit.MsrRead read -> read;
             case VcpuExit.Mmio mmio -> mmio;
             case VcpuExit.Intr intr -> CpuExit.Kicked.INSTANCE;
+            case VcpuExit.IrqWindowOpen open -> {
+                fd.requestInterruptWindow(false);
+                yield CpuExit.Kicked.INSTANCE; // the loop injects what is pending
+            }
             case VcpuExit.Hlt hlt -> CpuExit.Halted.INSTANCE;
             case VcpuExit.Shutdown shutdown -> CpuExit.TripleFault.INSTANCE;
             case VcpuExit.InternalError error -> new CpuExit.Failure("KVM internal error (suberror "
@@ -110,6 +114,20 @@ final class KvmVcpu implements VirtualCpu {
         } catch (RuntimeException e) {
             return "  (registers unavailable: " + e.getMessage() + ")";
         }
+    }
+
+    /**
+     * KVM_INTERRUPT when the last exit said the guest can take one; else asks KVM for an
+     * interrupt window, whose exit comes back as {@link CpuExit.Kicked}.
+     */
+    @Override
+    public boolean injectInterrupt(int vector) {
+        if (fd.readyForInterruptInjection()) {
+            fd.interrupt(vector);
+            return true;
+        }
+        fd.requestInterruptWindow(true);
+        return false;
     }
 
     @Override

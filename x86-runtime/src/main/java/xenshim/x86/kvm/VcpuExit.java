@@ -241,6 +241,14 @@ public sealed interface VcpuExit {
     }
 
     /**
+     * KVM_EXIT_IRQ_WINDOW_OPEN: the guest can take an external interrupt now, as
+     * {@link VcpuFd#requestInterruptWindow} asked to be told.
+     */
+    record IrqWindowOpen() implements VcpuExit {
+        public static final IrqWindowOpen INSTANCE = new IrqWindowOpen();
+    }
+
+    /**
      * KVM_EXIT_INTERNAL_ERROR. {@code suberror} 1 is KVM_INTERNAL_ERROR_EMULATION (an
      * instruction KVM could not emulate).
      */

@@ -1,13 +1,15 @@
 package xenshim.x86.kvm;
 
-import xenshim.x86.cpu.Reg;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.util.List;
+import xenshim.x86.cpu.Reg;
 
 /**
  * A vCPU file descriptor and its mmapped {@code kvm_run}.
@@ -22,6 +24,11 @@ import java.util.List;
  * marked dirty by {@link #setSyncedReg} on the next entry.
  */
 public final class VcpuFd implements AutoCloseable {
+
+    /** {@code struct kvm_interrupt}: one {@code __u32 irq}. */
+    static final StructLayout INTERRUPT = MemoryLayout.structLayout(JAVA_INT.withName("irq")).withName("kvm_interrupt");
+    /** KVM_INTERRUPT = _IOW(KVMIO, 0x86, struct kvm_interrupt). */
+    static final long KVM_INTERRUPT = Native.iow(0x86, INTERRUPT);
 
     /** KVM_RUN = _IO(KVMIO, 0x80). */
     static final long KVM_RUN = Native.io(0x80);
@@ -203,6 +210,28 @@ public final class VcpuFd implements AutoCloseable {
         owner = t;
     }
 
+    /**
+     * KVM_INTERRUPT: queues external interrupt {@code vector} for the next {@link #run()} (no
+     * in-kernel irqchip). Only when {@link #readyForInterruptInjection()}.
+     */
+    public void interrupt(int vector) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment irq = arena.allocate(JAVA_INT);
+            irq.set(JAVA_INT, 0, vector);
+            Native.ioctl("KVM_INTERRUPT", fd.get(), KVM_INTERRUPT, irq);
+        }
+    }
+
+    /** kvm_run.ready_for_interrupt_injection of the last exit: the guest can take one now (IF=1, no shadow). */
+    public boolean readyForInterruptInjection() {
+        return run.get(JAVA_BYTE, KvmRun.READY_FOR_INTERRUPT_INJECTION) != 0;
+    }
+
+    /** kvm_run.request_interrupt_window: exit with KVM_EXIT_IRQ_WINDOW_OPEN as soon as an interrupt can go in. */
+    public void requestInterruptWindow(boolean on) {
+        run.set(JAVA_BYTE, KvmRun.REQUEST_INTERRUPT_WINDOW, (byte) (on ? 1 : 0));
+    }
+
     /** kvm_run.exit_reason of the last exit (a KVM_EXIT_* number). */
     public int exitReason() {
         return run.get(JAVA_INT, KvmRun.EXIT_REASON);
@@ -216,6 +245,7 @@ public final class VcpuFd implements AutoCloseable {
             case KvmRun.EXIT_X86_WRMSR -> msrWrite;
             case KvmRun.EXIT_X86_RDMSR -> msrRead;
             case KvmRun.EXIT_HLT -> VcpuExit.Hlt.INSTANCE;
+            case KvmRun.EXIT_IRQ_WINDOW_OPEN -> VcpuExit.IrqWindowOpen.INSTANCE;
             case KvmRun.EXIT_SHUTDOWN -> VcpuExit.Shutdown.INSTANCE;
             case KvmRun.EXIT_INTR -> {
                 KvmRun.IMMEDIATE_EXIT.setVolatile(run, 0L, (byte) 0);

@@ -26,6 +26,10 @@ final class UnicornVcpu implements VirtualCpu {
     private static final long EFER_LMA = 1L << 10;
     private static final long CR0_PE = 1L;
     private static final long DESCRIPTOR_L = 1L << 53;
+    private static final long RFLAGS_TF = 1L << 8;
+    private static final long RFLAGS_IF = 1L << 9;
+    private static final long RFLAGS_NT = 1L << 14;
+    private static final long RFLAGS_RF = 1L << 16;
     private static final String[] VECTORS = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "", "#TS",
         "#NP", "#SS", "#GP", "#PF", "", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
 
@@ -39,6 +43,8 @@ final class UnicornVcpu implements VirtualCpu {
     private final IoView io = new IoView();
     private final MsrWriteView msrWrite = new MsrWriteView();
     private final MemorySegment descriptor = Arena.ofAuto().allocate(8);
+    private final MemorySegment gate = Arena.ofAuto().allocate(16);
+    private final MemorySegment frame = Arena.ofAuto().allocate(40);
     /** A failure to report at the next run: an exception this CPU cannot inject (#GP for a refused MSR write). */
     private String failNext;
 
@@ -198,6 +204,81 @@ final class UnicornVcpu implements VirtualCpu {
     @Override
     public void guestCodeWritten() {
         cpu.flushTranslations();
+    }
+
+    /**
+     * Delivers an external interrupt as the CPU does for a 64-bit guest at CPL 0 through an
+     * interrupt or trap gate without IST: the frame (SS, RSP, RFLAGS, CS, RIP) pushed on the
+     * 16-byte-aligned stack, IF (interrupt gate), TF, NT and RF cleared, RIP at the gate's
+     * handler. Unicorn has no interrupt controller and cannot do it itself. Anything else (not
+     * 64-bit, CPL 3, a gate that is absent, uses IST or names another code segment) is not
+     * delivered exactly here, so the next {@link #run()} stops the guest saying so. With IF clear it
+     * answers false and the loop tries again at the next exit.
+     */
+    @Override
+    public boolean injectInterrupt(int vector) {
+        long rflags = cpu.reg(Reg.RFLAGS);
+        if ((rflags & RFLAGS_IF) == 0) {
+            return false;
+        }
+        String refused = deliver(vector, rflags);
+        if (refused != null) {
+            failNext = "interrupt vector " + vector + " cannot be delivered by the software CPU: " + refused;
+        }
+        return true;
+    }
+
+    private String deliver(int vector, long rflags) {
+        if ((cpu.efer() & EFER_LMA) == 0 || !csLong()) {
+            return "the guest is not in 64-bit mode";
+        }
+        int cs = cpu.selector(SegmentRegister.CS);
+        if ((cs & 3) != 0) {
+            return "the guest is at CPL " + (cs & 3);
+        }
+        DTable idt = cpu.idt();
+        long at = (long) vector * 16;
+        if (at + 15 > idt.limit()) {
+            return "vector beyond the IDT limit 0x" + Integer.toHexString(idt.limit());
+        }
+        try {
+            cpu.readPhys(idt.base() + at, gate);
+        } catch (UnicornException e) {
+            return "the IDT at 0x" + Long.toHexString(idt.base()) + " cannot be read";
+        }
+        long low = gate.get(JAVA_LONG, 0);
+        long high = gate.get(JAVA_LONG, 8);
+        int type = (int) (low >>> 40) & 0x1F;
+        boolean present = ((low >>> 47) & 1) != 0;
+        int ist = (int) (low >>> 32) & 7;
+        int selector = (int) (low >>> 16) & 0xFFFF;
+        if (!present || (type != 0x0E && type != 0x0F)) {
+            return "IDT entry " + vector + " is not a present interrupt or trap gate";
+        }
+        if (ist != 0) {
+            return "IDT entry " + vector + " uses IST " + ist;
+        }
+        if (selector != cs) {
+            return "IDT entry " + vector + " names code segment 0x" + Integer.toHexString(selector)
+                    + ", not the current 0x" + Integer.toHexString(cs);
+        }
+        long handler = (low & 0xFFFF) | ((low >>> 32) & 0xFFFF_0000L) | (high << 32);
+        long rsp = cpu.reg(Reg.RSP);
+        long top = (rsp & ~0xFL) - 40;
+        frame.set(JAVA_LONG, 0, cpu.reg(Reg.RIP));
+        frame.set(JAVA_LONG, 8, cs);
+        frame.set(JAVA_LONG, 16, rflags);
+        frame.set(JAVA_LONG, 24, rsp);
+        frame.set(JAVA_LONG, 32, cpu.selector(SegmentRegister.SS));
+        try {
+            cpu.writePhys(top, frame); // the stack's linear address: identity-mapped, as Unicorn 2.0.1 needs
+        } catch (UnicornException e) {
+            return "the stack at 0x" + Long.toHexString(top) + " cannot be written";
+        }
+        cpu.setReg(Reg.RSP, top);
+        cpu.setReg(Reg.RIP, handler);
+        cpu.setReg(Reg.RFLAGS, rflags & ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | (type == 0x0E ? RFLAGS_IF : 0)));
+        return null;
     }
 
     @Override

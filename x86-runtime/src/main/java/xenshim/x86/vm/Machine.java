@@ -235,6 +235,7 @@ public final class Machine implements AutoCloseable {
                 stopped.countDown();
                 for (Vcpu vcpu : vcpus) {
                     vcpu.cpu().kick();
+                    vcpu.wake();
                 }
             }
         }
@@ -244,12 +245,24 @@ public final class Machine implements AutoCloseable {
         return outcome.get() != null;
     }
 
-    /** Blocks a halted vCPU thread until the machine stops. */
-    void awaitStop() {
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /**
+     * Raises external interrupt {@code vector} on vCPU {@code vcpu}, from any thread: it goes in
+     * as soon as the guest can take it (RFLAGS.IF set), and wakes a vCPU halted in {@code hlt}.
+     *
+     * @throws IllegalArgumentException for a vector below 32 (those are exceptions) or above 255,
+     *                                  or a vCPU the machine does not have
+     */
+    public void interrupt(int vcpu, int vector) {
+        if (vector < 32 || vector > 255) {
+            throw new IllegalArgumentException("interrupt vector " + vector + " is not 32..255");
+        }
+        if (vcpu < 0 || vcpu >= vcpus.size()) {
+            throw new IllegalArgumentException("no vCPU " + vcpu);
+        }
+        synchronized (lifecycle) {
+            if (!closed && !isStopping()) {
+                vcpus.get(vcpu).interrupt(vector);
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import xenshim.api.Abi;
 import xenshim.api.xen.XenErrno;
 import xenshim.dispatcher.HypercallPage;
+import java.util.concurrent.atomic.AtomicInteger;
 import xenshim.x86.cpu.CpuExit;
 import xenshim.x86.cpu.HypercallTrap;
 import xenshim.x86.cpu.Reg;
@@ -41,6 +42,10 @@ final class Vcpu implements Runnable {
     private final VcpuMemory memory;
     private final GuestPhysMemory phys;
     private final CallRecorder calls;
+    /** The external interrupt waiting to go in, or -1: set from any thread by {@link #interrupt}. */
+    private final AtomicInteger pendingVector = new AtomicInteger(-1);
+    /** What a halted vCPU waits on: an interrupt or a stop. */
+    private final Object wake = new Object();
     private final DebugPort debugPort;
     private final HypercallRegisters.RegisterFile registers;
 
@@ -86,9 +91,34 @@ final class Vcpu implements Runnable {
         }
     }
 
-    /** One run of the CPU and its exit; a method of its own so the JIT compiles it early, not only on-stack. */
+    /**
+     * One run of the CPU and its exit, after delivering a pending interrupt if the guest can take
+     * it (if not, the backend returns from the run as soon as it can, and the next step tries
+     * again); a method of its own so the JIT compiles it early, not only on-stack.
+     */
     private void step() {
+        int vector = pendingVector.get();
+        if (vector >= 0 && cpu.injectInterrupt(vector)) {
+            pendingVector.compareAndSet(vector, -1);
+        }
         handle(cpu.run());
+    }
+
+    /**
+     * Raises external interrupt {@code vector} on this vCPU; any thread. One may be pending at a
+     * time, as on one interrupt line: a second before the first went in replaces it.
+     */
+    void interrupt(int vector) {
+        pendingVector.set(vector);
+        wake();
+        cpu.kick();
+    }
+
+    /** Wakes this vCPU if it is halted: an interrupt came, or the machine stops. */
+    void wake() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
     }
 
     private void handle(CpuExit exit) {
@@ -223,12 +253,24 @@ final class Vcpu implements Runnable {
         mmio.setData(value);
     }
 
-    /** No interrupt source exists yet: hlt with IF=0 can never wake; with IF=1 the vCPU idles until stopped. */
+    /**
+     * {@code hlt}: with IF=0 nothing can wake it; with IF=1 the vCPU thread sleeps, using no CPU,
+     * until an interrupt is raised or the machine stops.
+     */
     private void halt() {
         if ((cpu.reg(Reg.RFLAGS) & RFLAGS_IF) == 0) {
             machine.stop(new Outcome.Halted(id, registers()));
-        } else {
-            machine.awaitStop();
+            return;
+        }
+        synchronized (wake) {
+            while (pendingVector.get() < 0 && !machine.isStopping()) {
+                try {
+                    wake.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
