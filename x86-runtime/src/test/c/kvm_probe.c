@@ -53,6 +53,7 @@ const struct xenshim_probe_record xenshim_probe[] = {
     C(KVM_ENABLE_CAP)
     C(KVM_X86_SET_MSR_FILTER)
     C(KVM_RUN)
+    C(KVM_INTERRUPT)
     C(KVM_GET_REGS)
     C(KVM_SET_REGS)
     C(KVM_GET_SREGS)
@@ -79,6 +80,7 @@ const struct xenshim_probe_record xenshim_probe[] = {
     C(KVM_EXIT_DEBUG)
     C(KVM_EXIT_HLT)
     C(KVM_EXIT_MMIO)
+    C(KVM_EXIT_IRQ_WINDOW_OPEN)
     C(KVM_EXIT_SHUTDOWN)
     C(KVM_EXIT_FAIL_ENTRY)
     C(KVM_EXIT_INTR)
@@ -121,6 +123,8 @@ const struct xenshim_probe_record xenshim_probe[] = {
 
     /* Regs */
     S(kvm_regs)
+    S(kvm_interrupt)
+    F(kvm_interrupt, irq)
     F(kvm_regs, rax)
     F(kvm_regs, rbx)
     F(kvm_regs, rcx)
@@ -220,7 +224,9 @@ const struct xenshim_probe_record xenshim_probe[] = {
 
     /* KvmRun, VcpuFd: struct kvm_run and its kvm_sync_regs */
     S(kvm_run)
+    O(kvm_run, request_interrupt_window)
     O(kvm_run, immediate_exit)
+    O(kvm_run, ready_for_interrupt_injection)
     O(kvm_run, exit_reason)
     O(kvm_run, hw.hardware_exit_reason)
     O(kvm_run, fail_entry.hardware_entry_failure_reason)

@@ -104,6 +104,7 @@ class KvmHeadersTest {
                 .value("const KVM_ENABLE_CAP", "VmFd.KVM_ENABLE_CAP", VmFd.KVM_ENABLE_CAP)
                 .value("const KVM_X86_SET_MSR_FILTER", "VmFd.KVM_X86_SET_MSR_FILTER", VmFd.KVM_X86_SET_MSR_FILTER)
                 .value("const KVM_RUN", "VcpuFd.KVM_RUN", VcpuFd.KVM_RUN)
+                .value("const KVM_INTERRUPT", "VcpuFd.KVM_INTERRUPT", VcpuFd.KVM_INTERRUPT)
                 .value("const KVM_GET_REGS", "VcpuFd.KVM_GET_REGS", VcpuFd.KVM_GET_REGS)
                 .value("const KVM_SET_REGS", "VcpuFd.KVM_SET_REGS", VcpuFd.KVM_SET_REGS)
                 .value("const KVM_GET_SREGS", "VcpuFd.KVM_GET_SREGS", VcpuFd.KVM_GET_SREGS)
@@ -129,6 +130,7 @@ class KvmHeadersTest {
                 .value("const KVM_EXIT_DEBUG", "KvmRun.EXIT_DEBUG", KvmRun.EXIT_DEBUG)
                 .value("const KVM_EXIT_HLT", "KvmRun.EXIT_HLT", KvmRun.EXIT_HLT)
                 .value("const KVM_EXIT_MMIO", "KvmRun.EXIT_MMIO", KvmRun.EXIT_MMIO)
+                .value("const KVM_EXIT_IRQ_WINDOW_OPEN", "KvmRun.EXIT_IRQ_WINDOW_OPEN", KvmRun.EXIT_IRQ_WINDOW_OPEN)
                 .value("const KVM_EXIT_SHUTDOWN", "KvmRun.EXIT_SHUTDOWN", KvmRun.EXIT_SHUTDOWN)
                 .value("const KVM_EXIT_FAIL_ENTRY", "KvmRun.EXIT_FAIL_ENTRY", KvmRun.EXIT_FAIL_ENTRY)
                 .value("const KVM_EXIT_INTR", "KvmRun.EXIT_INTR", KvmRun.EXIT_INTR)
@@ -175,6 +177,7 @@ class KvmHeadersTest {
     /** Each flat struct whole, then the offsets the kvm package keeps as constants. */
     private static void layouts(JavaSide java) {
         java.struct("Regs.LAYOUT", "kvm_regs", Regs.LAYOUT)
+                .struct("VcpuFd.INTERRUPT", "kvm_interrupt", VcpuFd.INTERRUPT)
                 .struct("Segment.LAYOUT", "kvm_segment", Segment.LAYOUT)
                 .struct("DTable.LAYOUT", "kvm_dtable", DTable.LAYOUT)
                 .struct("Sregs.LAYOUT", "kvm_sregs", Sregs.LAYOUT)
@@ -229,6 +232,10 @@ class KvmHeadersTest {
                 .value("offsetof kvm_run.immediate_exit", "KvmRun.IMMEDIATE_EXIT",
                         KvmRun.LAYOUT.byteOffset(groupElement("immediate_exit")))
                 .value("offsetof kvm_run.exit_reason", "KvmRun.EXIT_REASON", KvmRun.EXIT_REASON)
+                .value("offsetof kvm_run.request_interrupt_window", "KvmRun.REQUEST_INTERRUPT_WINDOW",
+                        KvmRun.REQUEST_INTERRUPT_WINDOW)
+                .value("offsetof kvm_run.ready_for_interrupt_injection", "KvmRun.READY_FOR_INTERRUPT_INJECTION",
+                        KvmRun.READY_FOR_INTERRUPT_INJECTION)
                 .value("offsetof kvm_run.hw.hardware_exit_reason", "KvmRun.HW_REASON", KvmRun.HW_REASON)
                 .value("offsetof kvm_run.fail_entry.hardware_entry_failure_reason", "KvmRun.FAIL_ENTRY_REASON",
                         KvmRun.FAIL_ENTRY_REASON)
