@@ -2,6 +2,7 @@ package xenshim.x86.kvm;
 
 import xenshim.x86.cpu.CpuExit;
 import xenshim.x86.cpu.Reg;
+import xenshim.x86.cpu.RegisterDump;
 import xenshim.x86.cpu.VirtualCpu;
 
 /**
@@ -97,20 +98,11 @@ final class KvmVcpu implements VirtualCpu {
             Sregs s = fd.getSregs();
             String mode = (s.efer() & EFER_LMA) != 0 ? (s.cs().l() ? "64-bit" : "compat")
                     : (s.cr0() & CR0_PE) != 0 ? (s.cs().db() ? "32-bit protected" : "16-bit protected") : "real";
-            return String.format("""
-                      rip=%016x rsp=%016x rflags=%08x mode=%s cpl=%d
-                      rax=%016x rbx=%016x rcx=%016x rdx=%016x
-                      rsi=%016x rdi=%016x rbp=%016x r8 =%016x
-                      r9 =%016x r10=%016x r11=%016x r12=%016x
-                      r13=%016x r14=%016x r15=%016x
-                      cr0=%016x cr2=%016x cr3=%016x cr4=%016x efer=%016x
-                      cs=%04x base=%x limit=%x  ss=%04x  idt=%x/%x  gdt=%x/%x""",
-                    r.rip(), r.rsp(), r.rflags(), mode, s.ss().dpl(), // the CPL is SS.DPL
-                    r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(),
-                    r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(),
+            return RegisterDump.format(r::get, mode, s.ss().dpl(), // the CPL is SS.DPL
                     s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(),
-                    s.cs().selector(), s.cs().base(), s.cs().limit(), s.ss().selector(),
-                    s.idt().base(), s.idt().limit(), s.gdt().base(), s.gdt().limit());
+                    String.format("cs=%04x base=%x limit=%x  ss=%04x  idt=%x/%x  gdt=%x/%x",
+                            s.cs().selector(), s.cs().base(), s.cs().limit(), s.ss().selector(),
+                            s.idt().base(), s.idt().limit(), s.gdt().base(), s.gdt().limit()));
         } catch (RuntimeException e) {
             return "  (registers unavailable: " + e.getMessage() + ")";
         }

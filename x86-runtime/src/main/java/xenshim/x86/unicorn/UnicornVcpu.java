@@ -8,6 +8,7 @@ import java.util.List;
 import xenshim.x86.cpu.CpuExit;
 import xenshim.x86.cpu.CpuidLeaf;
 import xenshim.x86.cpu.Reg;
+import xenshim.x86.cpu.RegisterDump;
 import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.kvm.CpuidEntry;
 import xenshim.x86.kvm.DTable;
@@ -181,20 +182,9 @@ final class UnicornVcpu implements VirtualCpu {
                     : (cr0 & CR0_PE) != 0 ? "protected" : "real";
             DTable gdt = cpu.gdt();
             DTable idt = cpu.idt();
-            return String.format("""
-                      rip=%016x rsp=%016x rflags=%08x mode=%s cpl=%d
-                      rax=%016x rbx=%016x rcx=%016x rdx=%016x
-                      rsi=%016x rdi=%016x rbp=%016x r8 =%016x
-                      r9 =%016x r10=%016x r11=%016x r12=%016x
-                      r13=%016x r14=%016x r15=%016x
-                      cr0=%016x cr2=%016x cr3=%016x cr4=%016x efer=%016x
-                      cs=%04x  ss=%04x  idt=%x/%x  gdt=%x/%x""",
-                    r.rip(), r.rsp(), r.rflags(), mode, cpl(),
-                    r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(), r.r8(),
-                    r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(),
-                    cr0, cpu.cr2(), cpu.cr3(), cpu.cr4(), efer,
-                    cpu.selector(SegmentRegister.CS), cpu.selector(SegmentRegister.SS),
-                    idt.base(), idt.limit(), gdt.base(), gdt.limit());
+            return RegisterDump.format(r::get, mode, cpl(), cr0, cpu.cr2(), cpu.cr3(), cpu.cr4(), efer,
+                    String.format("cs=%04x  ss=%04x  idt=%x/%x  gdt=%x/%x", cpu.selector(SegmentRegister.CS),
+                            cpu.selector(SegmentRegister.SS), idt.base(), idt.limit(), gdt.base(), gdt.limit()));
         } catch (RuntimeException e) {
             return "  (registers unavailable: " + e.getMessage() + ")";
         }
