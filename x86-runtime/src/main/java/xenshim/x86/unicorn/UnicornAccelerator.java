@@ -74,12 +74,15 @@ public final class UnicornAccelerator implements Accelerator {
                 long[] old = slots.remove(slot);
                 if (old != null) {
                     cpu.unmap(old[0], old[1]);
+                    // code translated from the frames that moved must not run again; the guest maps
+                    // linear to physical 1:1 on this engine (see the package comment), so the range
+                    // names its translations. A whole-cache flush would cost ~150 ms.
+                    cpu.invalidateTranslations(old[0], old[1]);
                 }
                 if (host.byteSize() > 0) {
-                    cpu.mapRam(guestPhysAddr, host);
+                    cpu.mapRam(guestPhysAddr, host); // new frames: nothing translated from them yet
                     slots.put(slot, new long[] {guestPhysAddr, host.byteSize()});
                 }
-                cpu.flushTranslations(); // code translated from the old mapping must not run
             }
 
             @Override
