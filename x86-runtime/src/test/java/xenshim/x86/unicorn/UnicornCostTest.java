@@ -9,8 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import xenshim.x86.cpu.Reg;
 
@@ -18,27 +16,10 @@ import xenshim.x86.cpu.Reg;
  * What the software CPU's exits and hooks cost, printed (never asserted: machines and their load
  * differ). Each measurement runs twice and prints the second, warmed-up, figure.
  */
-class UnicornCostTest {
+class UnicornCostTest extends OnTestGuest {
 
     private static final int EXITS = 20_000;
     private static final int LOOP = 2_000_000;
-
-    private TestGuest guest;
-    private UnicornCpu cpu;
-
-    @BeforeEach
-    void open() {
-        TestGuest.assumeUnicorn();
-        guest = new TestGuest();
-        cpu = guest.cpu;
-    }
-
-    @AfterEach
-    void close() {
-        if (guest != null) {
-            guest.close();
-        }
-    }
 
     @Test
     void anOutExitRoundTrip() {

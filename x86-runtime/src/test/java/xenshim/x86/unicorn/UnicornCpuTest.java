@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import xenshim.api.xen.XenCpuid;
 import xenshim.x86.kvm.CpuidEntry;
@@ -32,24 +30,7 @@ import xenshim.x86.kvm.SegmentRegister;
 import xenshim.x86.vm.HypercallPageCode;
 
 /** The engine binding on small 64-bit programs run from Unicorn's reset state. */
-class UnicornCpuTest {
-
-    private TestGuest guest;
-    private UnicornCpu cpu;
-
-    @BeforeEach
-    void open() {
-        TestGuest.assumeUnicorn();
-        guest = new TestGuest();
-        cpu = guest.cpu;
-    }
-
-    @AfterEach
-    void close() {
-        if (guest != null) {
-            guest.close();
-        }
-    }
+class UnicornCpuTest extends OnTestGuest {
 
     // ---- port I/O ----
 

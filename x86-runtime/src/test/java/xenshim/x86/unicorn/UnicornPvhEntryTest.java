@@ -7,8 +7,6 @@ import static xenshim.x86.unicorn.TestGuest.bytes;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import xenshim.x86.kvm.DTable;
 import xenshim.x86.cpu.Reg;
@@ -20,7 +18,7 @@ import xenshim.x86.kvm.SegmentRegister;
  * 32-bit program that does what a PVH kernel's head does: report %ebx, halt, build page tables,
  * enable PAE and long mode, far-jump to 64-bit code and report again.
  */
-class UnicornPvhEntryTest {
+class UnicornPvhEntryTest extends OnTestGuest {
 
     static final long ENTRY = 0x10000, START_INFO = 0x6000;
 
@@ -58,23 +56,6 @@ class UnicornPvhEntryTest {
             0, 0, 0, 0, 0, 0, 0, 0,                         // 0x68 GDT: null
             0xFF, 0xFF, 0, 0, 0, 0x9B, 0xAF, 0x00,          // 0x70      0x08: 64-bit code
             0x0F, 0x00, 0x68, 0x00, 0x01, 0x00);            // 0x78 GDTR image: limit 15, base 0x10068
-
-    private TestGuest guest;
-    private UnicornCpu cpu;
-
-    @BeforeEach
-    void open() {
-        TestGuest.assumeUnicorn();
-        guest = new TestGuest();
-        cpu = guest.cpu;
-    }
-
-    @AfterEach
-    void close() {
-        if (guest != null) {
-            guest.close();
-        }
-    }
 
     @Test
     void theStubLeavesTheCpuInPvhsEntryStateAndGuestRamUntouched() {
