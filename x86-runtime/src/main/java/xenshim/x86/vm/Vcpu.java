@@ -2,18 +2,18 @@ package xenshim.x86.vm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import xenshim.api.Abi;
 import xenshim.api.xen.XenErrno;
 import xenshim.dispatcher.HypercallPage;
-import java.util.concurrent.atomic.AtomicInteger;
 import xenshim.x86.cpu.CpuExit;
 import xenshim.x86.cpu.HypercallTrap;
 import xenshim.x86.cpu.Reg;
 import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.memory.GuestPhysMemory;
 import xenshim.x86.memory.VcpuMemory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One vCPU's loop: run, handle the exit, run again, until the machine stops.
@@ -160,8 +160,9 @@ final class Vcpu implements Runnable {
     /**
      * One entry of hypercall {@code nr}. If the handler preempted itself, the
      * continuation's arguments go back into the argument registers and the
-     * guest re-executes the stub's {@code out} (RIP back over its two bytes,
-     * eax = nr), as Xen rewinds RIP over {@code vmcall}: the next entry is a
+     * guest re-executes the stub's {@code out} (RIP back to it, by as much as
+     * this backend's stub puts after it; eax = nr), as Xen rewinds RIP over
+     * {@code vmcall}: the next entry is a
      * fresh exit, so a stop is seen between any two entries. A handler's JVM
      * {@link Error} stops this domain (see {@link Outcome.HandlerCrash}).
      */
