@@ -1,7 +1,5 @@
 package xenshim.x86;
 
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import xenshim.x86.kvm.Kvm;
@@ -34,15 +32,5 @@ public enum Accel {
     /** Why this backend cannot run guests here, if it cannot (what to install, or what is missing). */
     public Optional<String> unavailableReason() {
         return this == KVM ? Kvm.unavailableReason() : UnicornAccelerator.unavailableReason();
-    }
-
-    /** The backends that can run guests here, KVM first. */
-    public static List<Accel> available() {
-        return Arrays.stream(values()).filter(a -> a.unavailableReason().isEmpty()).toList();
-    }
-
-    /** {@code auto}: KVM where {@code /dev/kvm} is usable, else the software CPU; empty if neither. */
-    public static Optional<Accel> auto() {
-        return available().stream().findFirst();
     }
 }
