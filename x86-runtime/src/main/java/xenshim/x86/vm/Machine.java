@@ -161,11 +161,6 @@ public final class Machine implements AutoCloseable {
                 new DebugPort(domain, console, System::nanoTime), tracer));
     }
 
-    /** The CPU backend this machine runs on. */
-    public String acceleratorName() {
-        return accelerator.name();
-    }
-
     public Domain domain() {
         return domain;
     }
