@@ -53,6 +53,14 @@ class MainTest {
     }
 
     @Test
+    void anUnknownAccelIsStatus2NamingTheChoices() {
+        Result r = run("run", "--accel", "hvf");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--accel must be kvm, tcg or auto, not 'hvf'");
+        assertThat(run("run", "--help").out()).contains("--accel").contains("kvm|tcg|auto");
+    }
+
+    @Test
     void unknownFlagOrCommandIsStatus2() {
         Result r = run("run", "--no-such-flag");
         assertThat(r.status()).isEqualTo(2);

@@ -9,14 +9,20 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import xenshim.x86.kvm.NeedsKvm;
+import org.junit.jupiter.api.Assumptions;
+import xenshim.x86.Accel;
 
-/** {@code xenshim run} paths that open /dev/kvm but never start the guest (so nothing reaches stdout). */
-class RunCommandKvmTest {
+/**
+ * {@code xenshim run} paths that refuse the image before any guest starts (so nothing reaches
+ * stdout), on whichever CPU backend {@code --accel auto} picks here.
+ */
+class RunCommandImageTest {
 
     @BeforeEach
-    void needKvm() {
-        NeedsKvm.assumeKvm(getClass());
+    void needABackend() {
+        Assumptions.assumeTrue(Accel.KVM.unavailableReason().isEmpty() || Accel.TCG.unavailableReason().isEmpty(),
+                () -> "needs /dev/kvm or the software CPU (libunicorn2): KVM: " + Accel.KVM.unavailableReason().orElse("")
+                        + "; software CPU: " + Accel.TCG.unavailableReason().orElse(""));
     }
 
     /** An ELF64 x86-64 image with one 4 KiB PT_LOAD segment at {@code paddr}. */
