@@ -29,6 +29,7 @@
 #include <xen/features.h>
 #include <xen/sched.h>
 #include <xen/memory.h>
+#include <xen/event_channel.h>
 #include <xen/elfnote.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
@@ -176,6 +177,49 @@ const struct xenshim_probe_record xenshim_probe[] = {
     C(SHUTDOWN_watchdog)
     C(SHUTDOWN_soft_reset)
     C(SHUTDOWN_MAX)
+
+    /* event_channel.h, xen.h (VIRQs): XenEvtchn */
+    C(EVTCHNOP_bind_interdomain)
+    C(EVTCHNOP_bind_virq)
+    C(EVTCHNOP_bind_pirq)
+    C(EVTCHNOP_close)
+    C(EVTCHNOP_send)
+    C(EVTCHNOP_status)
+    C(EVTCHNOP_alloc_unbound)
+    C(EVTCHNOP_bind_ipi)
+    C(EVTCHNOP_bind_vcpu)
+    C(EVTCHNOP_unmask)
+    C(EVTCHNOP_reset)
+    C(EVTCHNOP_init_control)
+    C(EVTCHNOP_expand_array)
+    C(EVTCHNOP_set_priority)
+    C(EVTCHNSTAT_closed)
+    C(EVTCHNSTAT_unbound)
+    C(EVTCHNSTAT_interdomain)
+    C(EVTCHNSTAT_pirq)
+    C(EVTCHNSTAT_virq)
+    C(EVTCHNSTAT_ipi)
+    C(BIND_PIRQ__WILL_SHARE)
+    C(VIRQ_TIMER)
+    C(VIRQ_DEBUG)
+    C(VIRQ_CONSOLE)
+    C(VIRQ_DOM_EXC)
+    C(VIRQ_TBUF)
+    C(VIRQ_DEBUGGER)
+    C(VIRQ_XENOPROF)
+    C(VIRQ_CON_RING)
+    C(VIRQ_PCPU_STATE)
+    C(VIRQ_MEM_EVENT)
+    C(VIRQ_ARGO)
+    C(VIRQ_ENOMEM)
+    C(VIRQ_XENPMU)
+    C(VIRQ_ARCH_0)
+    C(VIRQ_ARCH_7)
+    C(NR_VIRQS)
+    C(EVTCHN_FIFO_PRIORITY_MAX)
+    C(EVTCHN_FIFO_PRIORITY_DEFAULT)
+    C(EVTCHN_FIFO_PRIORITY_MIN)
+    C(EVTCHN_FIFO_LINK_BITS)
 
     /* memory.h: XenMemory */
     C(XENMEM_increase_reservation)
@@ -366,4 +410,67 @@ const struct xenshim_probe_record xenshim_probe[] = {
 
     S(sched_pin_override)
     F(sched_pin_override, pcpu)
+
+    /* event_channel.h */
+    S(evtchn_alloc_unbound)
+    F(evtchn_alloc_unbound, dom)
+    F(evtchn_alloc_unbound, remote_dom)
+    F(evtchn_alloc_unbound, port)
+
+    S(evtchn_bind_interdomain)
+    F(evtchn_bind_interdomain, remote_dom)
+    F(evtchn_bind_interdomain, remote_port)
+    F(evtchn_bind_interdomain, local_port)
+
+    S(evtchn_bind_virq)
+    F(evtchn_bind_virq, virq)
+    F(evtchn_bind_virq, vcpu)
+    F(evtchn_bind_virq, port)
+
+    S(evtchn_bind_pirq)
+    F(evtchn_bind_pirq, pirq)
+    F(evtchn_bind_pirq, flags)
+    F(evtchn_bind_pirq, port)
+
+    S(evtchn_bind_ipi)
+    F(evtchn_bind_ipi, vcpu)
+    F(evtchn_bind_ipi, port)
+
+    S(evtchn_close)
+    F(evtchn_close, port)
+
+    S(evtchn_send)
+    F(evtchn_send, port)
+
+    S(evtchn_status)
+    F(evtchn_status, dom)
+    F(evtchn_status, port)
+    F(evtchn_status, status)
+    F(evtchn_status, vcpu)
+    F(evtchn_status, u.interdomain.dom)
+    F(evtchn_status, u.interdomain.port)
+
+    S(evtchn_bind_vcpu)
+    F(evtchn_bind_vcpu, port)
+    F(evtchn_bind_vcpu, vcpu)
+
+    S(evtchn_unmask)
+    F(evtchn_unmask, port)
+
+    S(evtchn_reset)
+    F(evtchn_reset, dom)
+
+    S(evtchn_init_control)
+    F(evtchn_init_control, control_gfn)
+    F(evtchn_init_control, offset)
+    F(evtchn_init_control, vcpu)
+    F(evtchn_init_control, link_bits)
+    F(evtchn_init_control, _pad)
+
+    S(evtchn_expand_array)
+    F(evtchn_expand_array, array_gfn)
+
+    S(evtchn_set_priority)
+    F(evtchn_set_priority, port)
+    F(evtchn_set_priority, priority)
 };

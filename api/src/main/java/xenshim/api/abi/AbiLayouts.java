@@ -49,6 +49,39 @@ public final class AbiLayouts {
     /** {@code struct sched_pin_override} (sched.h). */
     public final StructLayout sched_pin_override;
 
+    /** {@code struct evtchn_alloc_unbound} (event_channel.h). */
+    public final StructLayout evtchn_alloc_unbound;
+    /** {@code struct evtchn_bind_interdomain} (event_channel.h). */
+    public final StructLayout evtchn_bind_interdomain;
+    /** {@code struct evtchn_bind_virq} (event_channel.h). */
+    public final StructLayout evtchn_bind_virq;
+    /** {@code struct evtchn_bind_pirq} (event_channel.h). */
+    public final StructLayout evtchn_bind_pirq;
+    /** {@code struct evtchn_bind_ipi} (event_channel.h). */
+    public final StructLayout evtchn_bind_ipi;
+    /** {@code struct evtchn_close} (event_channel.h). */
+    public final StructLayout evtchn_close;
+    /** {@code struct evtchn_send} (event_channel.h). */
+    public final StructLayout evtchn_send;
+    /**
+     * {@code struct evtchn_status} (event_channel.h). Its union {@code u} is laid out as its largest member,
+     * {@code interdomain}; {@code unbound.dom}, {@code pirq} and {@code virq} sit at the union's start, the
+     * offset of {@code u.interdomain.dom}.
+     */
+    public final StructLayout evtchn_status;
+    /** {@code struct evtchn_bind_vcpu} (event_channel.h). */
+    public final StructLayout evtchn_bind_vcpu;
+    /** {@code struct evtchn_unmask} (event_channel.h). */
+    public final StructLayout evtchn_unmask;
+    /** {@code struct evtchn_reset} (event_channel.h). */
+    public final StructLayout evtchn_reset;
+    /** {@code struct evtchn_init_control} (event_channel.h). */
+    public final StructLayout evtchn_init_control;
+    /** {@code struct evtchn_expand_array} (event_channel.h). */
+    public final StructLayout evtchn_expand_array;
+    /** {@code struct evtchn_set_priority} (event_channel.h). */
+    public final StructLayout evtchn_set_priority;
+
     private AbiLayouts(Abi abi) {
         xen_compile_info = CStruct.of(abi, "xen_compile_info")
                 .bytes("compiler", 64).bytes("compile_by", 16).bytes("compile_domain", 32).bytes("compile_date", 32)
@@ -73,6 +106,23 @@ public final class AbiLayouts {
         sched_remote_shutdown = CStruct.of(abi, "sched_remote_shutdown").u16("domain_id").u32("reason").build();
         sched_watchdog = CStruct.of(abi, "sched_watchdog").u32("id").u32("timeout").build();
         sched_pin_override = CStruct.of(abi, "sched_pin_override").u32("pcpu").build();
+        evtchn_alloc_unbound = CStruct.of(abi, "evtchn_alloc_unbound").u16("dom").u16("remote_dom").u32("port").build();
+        evtchn_bind_interdomain = CStruct.of(abi, "evtchn_bind_interdomain")
+                .u16("remote_dom").u32("remote_port").u32("local_port").build();
+        evtchn_bind_virq = CStruct.of(abi, "evtchn_bind_virq").u32("virq").u32("vcpu").u32("port").build();
+        evtchn_bind_pirq = CStruct.of(abi, "evtchn_bind_pirq").u32("pirq").u32("flags").u32("port").build();
+        evtchn_bind_ipi = CStruct.of(abi, "evtchn_bind_ipi").u32("vcpu").u32("port").build();
+        evtchn_close = CStruct.of(abi, "evtchn_close").u32("port").build();
+        evtchn_send = CStruct.of(abi, "evtchn_send").u32("port").build();
+        evtchn_status = CStruct.of(abi, "evtchn_status").u16("dom").u32("port").u32("status").u32("vcpu")
+                .u16("u.interdomain.dom").u32("u.interdomain.port").build();
+        evtchn_bind_vcpu = CStruct.of(abi, "evtchn_bind_vcpu").u32("port").u32("vcpu").build();
+        evtchn_unmask = CStruct.of(abi, "evtchn_unmask").u32("port").build();
+        evtchn_reset = CStruct.of(abi, "evtchn_reset").u16("dom").build();
+        evtchn_init_control = CStruct.of(abi, "evtchn_init_control")
+                .u64("control_gfn").u32("offset").u32("vcpu").u8("link_bits").bytes("_pad", 7).build();
+        evtchn_expand_array = CStruct.of(abi, "evtchn_expand_array").u64("array_gfn").build();
+        evtchn_set_priority = CStruct.of(abi, "evtchn_set_priority").u32("port").u32("priority").build();
     }
 
     /** Every struct layout of this ABI, for the ABI probe. */
@@ -80,7 +130,9 @@ public final class AbiLayouts {
         return List.of(xen_compile_info, xen_platform_parameters, xen_feature_info, xen_build_id,
                 sched_shutdown, xen_hvm_param, xen_add_to_physmap, xen_memory_reservation, xen_memory_map,
                 xen_memory_domain, hvm_start_info, hvm_memmap_table_entry, sched_remote_shutdown, sched_watchdog,
-                sched_pin_override);
+                sched_pin_override, evtchn_alloc_unbound, evtchn_bind_interdomain, evtchn_bind_virq,
+                evtchn_bind_pirq, evtchn_bind_ipi, evtchn_close, evtchn_send, evtchn_status, evtchn_bind_vcpu,
+                evtchn_unmask, evtchn_reset, evtchn_init_control, evtchn_expand_array, evtchn_set_priority);
     }
 
     /** The byte offset of {@code member} in {@code struct}. */

@@ -8,6 +8,7 @@ public final class SubOps {
     private static final String[] SCHED_OP = named(XenSched.class, "SCHEDOP_");
     private static final String[] MEMORY_OP = named(XenMemory.class, "XENMEM_");
     private static final String[] HVM_OP = named(XenHvm.class, "HVMOP_");
+    private static final String[] EVENT_CHANNEL_OP = named(XenEvtchn.class, "EVTCHNOP_");
 
     private SubOps() {
     }
@@ -27,6 +28,7 @@ public final class SubOps {
                 : nr == Hypercalls.__HYPERVISOR_sched_op ? SCHED_OP
                 : nr == Hypercalls.__HYPERVISOR_memory_op ? MEMORY_OP
                 : nr == Hypercalls.__HYPERVISOR_hvm_op ? HVM_OP
+                : nr == Hypercalls.__HYPERVISOR_event_channel_op ? EVENT_CHANNEL_OP
                 : null;
         long op = nr == Hypercalls.__HYPERVISOR_memory_op ? a0 & XenMemory.MEMOP_CMD_MASK : a0;
         if (names != null && op >= 0 && op < names.length && names[(int) op] != null) {

@@ -32,6 +32,7 @@ class MainTest {
         assertThat(r.out()).containsPattern("(?m)^ 12  memory_op +xenshim\\.handlers\\.memory ");
         assertThat(r.out()).containsPattern("(?m)^ 18  console_io +xenshim\\.handlers\\.console ");
         assertThat(r.out()).containsPattern("(?m)^ 29  sched_op +xenshim\\.handlers\\.sched ");
+        assertThat(r.out()).containsPattern("(?m)^ 32  event_channel_op +xenshim\\.handlers\\.evtchn ");
         assertThat(r.out()).containsPattern("(?m)^ 34  hvm_op +xenshim\\.handlers\\.hvm ");
         assertThat(r.out()).containsPattern("(?m)^\\d+ of 128 slots filled$");
         long slots = r.out().lines().filter(l -> l.matches("^ *\\d+  .*")).count();

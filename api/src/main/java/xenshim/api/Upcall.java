@@ -1,0 +1,16 @@
+package xenshim.api;
+
+/**
+ * Xen's {@code vcpu_mark_events_pending} after {@code evtchn_upcall_pending} is set: make the vCPU take its
+ * event upcall (inject the callback vector at its next interrupt window, kick it out of its run call, wake
+ * it from a block). Bound by the runtime; called from any thread, with an event-channel table's lock held,
+ * so it must not block.
+ */
+@FunctionalInterface
+public interface Upcall {
+
+    /** Does nothing: events stay pending in the words until the guest looks. */
+    Upcall NONE = vcpu -> { };
+
+    void raise(int vcpu);
+}
