@@ -168,7 +168,7 @@ class PreemptedCallTest {
     @ParameterizedTest
     @EnumSource(Accel.class)
     void aTimeoutEndsACallInItsMiddle(Accel accel) throws Exception {
-        Run run = run(accel, Duration.ofSeconds(2), null); // time for a software CPU to boot to the call
+        Run run = run(accel, Duration.ofSeconds(5), null); // time for a software CPU to boot to the call, under load too
         assertThat(run.outcome()).isInstanceOf(Outcome.Timeout.class);
         assertStoppedMidCall(run);
     }
