@@ -156,6 +156,15 @@ public final class EventChannelOpHandler implements HypercallHandler {
         return memory;
     }
 
+    /** A bind's result: an errno as it is, or the new port written to the struct's OUT field and 0. */
+    private static long portOut(GuestMemory memory, long address, int port) {
+        if (port < 0) {
+            return port;
+        }
+        memory.write32(address, port);
+        return 0;
+    }
+
     private static int domid(GuestMemory memory, long address) {
         return Short.toUnsignedInt(memory.read16(address));
     }
@@ -170,11 +179,7 @@ public final class EventChannelOpHandler implements HypercallHandler {
             return -XEN_ESRCH;
         }
         int port = d.state(EventChannels.KEY).allocUnbound(d, ctx.domain(), remote);
-        if (port < 0) {
-            return port;
-        }
-        m.write32(arg + ALLOC_UNBOUND_PORT.offset(abi), port);
-        return 0;
+        return portOut(m, arg + ALLOC_UNBOUND_PORT.offset(abi), port);
     }
 
     private long bindInterdomain(CallContext ctx, long arg) {
@@ -189,11 +194,7 @@ public final class EventChannelOpHandler implements HypercallHandler {
             return -XEN_ESRCH;
         }
         int lport = EventChannels.bindInterdomain(caller, remote, rport);
-        if (lport < 0) {
-            return lport;
-        }
-        m.write32(arg + BIND_INTERDOMAIN_LOCAL_PORT.offset(abi), lport);
-        return 0;
+        return portOut(m, arg + BIND_INTERDOMAIN_LOCAL_PORT.offset(abi), lport);
     }
 
     private static long bindVirq(CallContext ctx, long arg) {
@@ -202,11 +203,7 @@ public final class EventChannelOpHandler implements HypercallHandler {
         int virq = m.read32(arg + BIND_VIRQ_VIRQ.offset(abi));
         int vcpu = m.read32(arg + BIND_VIRQ_VCPU.offset(abi));
         int port = ctx.domain().state(EventChannels.KEY).bindVirq(virq, vcpu);
-        if (port < 0) {
-            return port;
-        }
-        m.write32(arg + BIND_VIRQ_PORT.offset(abi), port);
-        return 0;
+        return portOut(m, arg + BIND_VIRQ_PORT.offset(abi), port);
     }
 
     private static long bindIpi(CallContext ctx, long arg) {
@@ -214,11 +211,7 @@ public final class EventChannelOpHandler implements HypercallHandler {
         GuestMemory m = copyIn(ctx, arg, l -> l.evtchn_bind_ipi);
         int vcpu = m.read32(arg + BIND_IPI_VCPU.offset(abi));
         int port = ctx.domain().state(EventChannels.KEY).bindIpi(vcpu);
-        if (port < 0) {
-            return port;
-        }
-        m.write32(arg + BIND_IPI_PORT.offset(abi), port);
-        return 0;
+        return portOut(m, arg + BIND_IPI_PORT.offset(abi), port);
     }
 
     private long status(CallContext ctx, long arg) {
