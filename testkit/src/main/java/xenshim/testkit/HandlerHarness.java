@@ -12,6 +12,7 @@ import xenshim.api.GuestMemory;
 import xenshim.api.Guard;
 import xenshim.api.Hypercall;
 import xenshim.api.HypercallHandler;
+import xenshim.api.PreemptibleContext;
 
 /**
  * Calls one handler the way the dispatcher does — same exception-to-errno
@@ -126,12 +127,12 @@ public final class HandlerHarness {
         Context context = new Context(domain, vcpu, abi, memory, preemptEvery);
         long result = Guard.call(handler, nr, context, a[0], a[1], a[2], a[3], a[4],
                 (n, ctx, h, failure) -> failures.add(failure));
-        if (!context.continuation.take(result)) {
+        if (!context.continuation().take(result)) {
             return new Entry(result, null);
         }
         long[] next = new long[5];
         for (int i = 0; i < 5; i++) {
-            next[i] = abi.argument(context.continuation.arg(i)); // the registers hold what the ABI can
+            next[i] = abi.argument(context.continuation().arg(i)); // the registers hold what the ABI can
         }
         return new Entry(result, next);
     }
@@ -161,51 +162,18 @@ public final class HandlerHarness {
         return List.copyOf(failures);
     }
 
-    private static final class Context implements CallContext {
-        private final Domain domain;
-        private final int vcpuId;
-        private final Abi abi;
-        private final GuestMemory memory;
+    private static final class Context extends PreemptibleContext {
         private final int preemptEvery;
-        private final Continuation continuation = new Continuation();
         private int checks;
 
         Context(Domain domain, int vcpuId, Abi abi, GuestMemory memory, int preemptEvery) {
-            this.domain = domain;
-            this.vcpuId = vcpuId;
-            this.abi = abi;
-            this.memory = memory;
+            super(domain, vcpuId, memory, abi);
             this.preemptEvery = preemptEvery;
-        }
-
-        @Override
-        public Domain domain() {
-            return domain;
-        }
-
-        @Override
-        public int vcpuId() {
-            return vcpuId;
-        }
-
-        @Override
-        public Abi abi() {
-            return abi;
-        }
-
-        @Override
-        public GuestMemory memory() {
-            return memory;
         }
 
         @Override
         public boolean preemptCheck() {
             return preemptEvery > 0 && ++checks % preemptEvery == 0;
-        }
-
-        @Override
-        public long createContinuation(long a0, long a1, long a2, long a3, long a4) {
-            return continuation.create(a0, a1, a2, a3, a4);
         }
     }
 }

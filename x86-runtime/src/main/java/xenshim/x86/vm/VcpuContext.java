@@ -3,10 +3,9 @@ package xenshim.x86.vm;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import xenshim.api.Abi;
-import xenshim.api.CallContext;
-import xenshim.api.Continuation;
 import xenshim.api.Domain;
 import xenshim.api.GuestMemory;
+import xenshim.api.PreemptibleContext;
 
 /**
  * The one context object of a vCPU, reused for every call it makes; the ABI
@@ -18,18 +17,13 @@ import xenshim.api.GuestMemory;
  * Its continuation is followed by the guest re-entering the call, so the vCPU
  * loop sees a stop between any two entries.
  */
-final class VcpuContext implements CallContext {
+final class VcpuContext extends PreemptibleContext {
 
     /** The longest one entry of a preemptible call runs before it continues: 1 ms. */
     static final long SLICE_NANOS = 1_000_000;
 
-    private final Domain domain;
-    private final int vcpuId;
-    private final GuestMemory memory;
     private final BooleanSupplier interrupted;
     private final LongSupplier nanoTime;
-    private final Continuation continuation = new Continuation();
-    private Abi abi = Abi.X86_64;
     private long entered;
 
     /**
@@ -41,51 +35,19 @@ final class VcpuContext implements CallContext {
 
     /** @param nanoTime the clock of the slice ({@link System#nanoTime} but in tests) */
     VcpuContext(Domain domain, int vcpuId, GuestMemory memory, BooleanSupplier interrupted, LongSupplier nanoTime) {
-        this.domain = domain;
-        this.vcpuId = vcpuId;
-        this.memory = memory;
+        super(domain, vcpuId, memory, Abi.X86_64);
         this.interrupted = interrupted;
         this.nanoTime = nanoTime;
     }
 
     /** Starts an entry made in {@code callAbi} at {@code nanoTime}. */
     void enter(Abi callAbi, long nanoTime) {
-        this.abi = callAbi;
+        setAbi(callAbi);
         this.entered = nanoTime;
-    }
-
-    /** The continuation the last entry may have created. */
-    Continuation continuation() {
-        return continuation;
-    }
-
-    @Override
-    public Domain domain() {
-        return domain;
-    }
-
-    @Override
-    public int vcpuId() {
-        return vcpuId;
-    }
-
-    @Override
-    public Abi abi() {
-        return abi;
-    }
-
-    @Override
-    public GuestMemory memory() {
-        return memory;
     }
 
     @Override
     public boolean preemptCheck() {
         return nanoTime.getAsLong() - entered >= SLICE_NANOS || interrupted.getAsBoolean();
-    }
-
-    @Override
-    public long createContinuation(long a0, long a1, long a2, long a3, long a4) {
-        return continuation.create(a0, a1, a2, a3, a4);
     }
 }
