@@ -70,6 +70,27 @@ final class TestGuest implements AutoCloseable {
         cpu.setCr0(cpu.cr0() | (1L << 31));
     }
 
+    /** What a test does with an {@code out}: true if handled in the hook. */
+    @FunctionalInterface
+    interface Out {
+        boolean out(int port, int size, long value);
+    }
+
+    /** A port handler whose {@code in} reads 0 and whose {@code out} is {@code out}. */
+    static PortHandler onOut(Out out) {
+        return new PortHandler() {
+            @Override
+            public long in(int port, int size) {
+                return 0;
+            }
+
+            @Override
+            public boolean out(int port, int size, long value) {
+                return out.out(port, size, value);
+            }
+        };
+    }
+
     static byte[] bytes(int... b) {
         byte[] r = new byte[b.length];
         for (int i = 0; i < b.length; i++) {

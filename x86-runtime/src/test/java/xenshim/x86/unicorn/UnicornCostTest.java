@@ -41,18 +41,10 @@ class UnicornCostTest extends OnTestGuest {
     @Test
     void anOutAnsweredInsideTheHook() {
         long[] outs = new long[1];
-        cpu.setPortHandler(new PortHandler() {
-            @Override
-            public long in(int port, int size) {
-                return 0;
-            }
-
-            @Override
-            public boolean out(int port, int size, long value) {
-                outs[0]++;
-                return true;
-            }
-        });
+        cpu.setPortHandler(TestGuest.onOut((port, size, value) -> {
+            outs[0]++;
+            return true;
+        }));
         byte[] code = loop(bytes(0xE7, 0xE4)); // out %eax,$0xe4 in the loop body
         double ns = 0;
         for (int round = 0; round < 2; round++) {

@@ -129,17 +129,9 @@ class UnicornCpuTest extends OnTestGuest {
 
     @Test
     void aThrowingHandlerIsAnErrorExitNotACrash() {
-        cpu.setPortHandler(new PortHandler() {
-            @Override
-            public long in(int port, int size) {
-                return 0;
-            }
-
-            @Override
-            public boolean out(int port, int size, long value) {
-                throw new IllegalStateException("broken console");
-            }
-        });
+        cpu.setPortHandler(TestGuest.onOut((port, size, value) -> {
+            throw new IllegalStateException("broken console");
+        }));
         guest.start(bytes(0xE6, 0x12, 0xEB, 0x00, 0xF4)); // out %al,$0x12; jmp .+2; hlt
 
         UnicornExit exit = cpu.run();
@@ -153,18 +145,10 @@ class UnicornCpuTest extends OnTestGuest {
 
     @Test
     void aHandlerCannotChangeTheCpuModeWhileTheGuestRuns() {
-        cpu.setPortHandler(new PortHandler() {
-            @Override
-            public long in(int port, int size) {
-                return 0;
-            }
-
-            @Override
-            public boolean out(int port, int size, long value) {
-                cpu.setCr0(0);
-                return true;
-            }
-        });
+        cpu.setPortHandler(TestGuest.onOut((port, size, value) -> {
+            cpu.setCr0(0);
+            return true;
+        }));
         guest.start(bytes(0xE6, 0x12, 0xF4)); // out %al,$0x12; hlt
         assertThat(cpu.run()).isInstanceOfSatisfying(UnicornExit.Error.class,
                 error -> assertThat(error.cause()).isInstanceOf(IllegalStateException.class)
