@@ -30,6 +30,7 @@
 #include <xen/sched.h>
 #include <xen/memory.h>
 #include <xen/event_channel.h>
+#include <xen/vcpu.h>
 #include <xen/elfnote.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
@@ -473,4 +474,100 @@ const struct xenshim_probe_record xenshim_probe[] = {
     S(evtchn_set_priority)
     F(evtchn_set_priority, port)
     F(evtchn_set_priority, priority)
+    /* vcpu.h, xen.h: XenVcpu */
+    C(VCPUOP_initialise)
+    C(VCPUOP_up)
+    C(VCPUOP_down)
+    C(VCPUOP_is_up)
+    C(VCPUOP_get_runstate_info)
+    C(VCPUOP_register_runstate_memory_area)
+    C(VCPUOP_set_periodic_timer)
+    C(VCPUOP_stop_periodic_timer)
+    C(VCPUOP_set_singleshot_timer)
+    C(VCPUOP_stop_singleshot_timer)
+    C(VCPUOP_register_vcpu_info)
+    C(VCPUOP_send_nmi)
+    C(VCPUOP_get_physid)
+    C(VCPUOP_register_vcpu_time_memory_area)
+    C(VCPU_SSHOTTMR_future)
+    C(RUNSTATE_running)
+    C(RUNSTATE_runnable)
+    C(RUNSTATE_blocked)
+    C(RUNSTATE_offline)
+    C(XEN_RUNSTATE_UPDATE)
+    C(XEN_LEGACY_MAX_VCPUS)
+    C(VMASST_TYPE_runstate_update_flag)
+
+    S(vcpu_time_info)
+    F(vcpu_time_info, version)
+    F(vcpu_time_info, pad0)
+    F(vcpu_time_info, tsc_timestamp)
+    F(vcpu_time_info, system_time)
+    F(vcpu_time_info, tsc_to_system_mul)
+    F(vcpu_time_info, tsc_shift)
+    F(vcpu_time_info, flags)
+    F(vcpu_time_info, pad1)
+
+    S(arch_vcpu_info)
+    F(arch_vcpu_info, cr2)
+    F(arch_vcpu_info, pad)
+
+    S(vcpu_info)
+    F(vcpu_info, evtchn_upcall_pending)
+    F(vcpu_info, evtchn_upcall_mask)
+    F(vcpu_info, evtchn_pending_sel)
+    F(vcpu_info, arch)
+    F(vcpu_info, time)
+
+    S(arch_shared_info)
+    F(arch_shared_info, max_pfn)
+    F(arch_shared_info, pfn_to_mfn_frame_list_list)
+    F(arch_shared_info, nmi_reason)
+    F(arch_shared_info, p2m_cr3)
+    F(arch_shared_info, p2m_vaddr)
+    F(arch_shared_info, p2m_generation)
+#ifdef __i386__
+    F(arch_shared_info, wc_sec_hi)
+#endif
+
+    S(shared_info)
+    F(shared_info, vcpu_info)
+    F(shared_info, evtchn_pending)
+    F(shared_info, evtchn_mask)
+    F(shared_info, wc_version)
+    F(shared_info, wc_sec)
+    F(shared_info, wc_nsec)
+#ifndef __i386__
+    F(shared_info, wc_sec_hi)
+#endif
+    F(shared_info, arch)
+
+    S(vcpu_runstate_info)
+    F(vcpu_runstate_info, state)
+    F(vcpu_runstate_info, state_entry_time)
+    F(vcpu_runstate_info, time)
+
+    S(vcpu_register_runstate_memory_area)
+    F(vcpu_register_runstate_memory_area, addr)
+
+    S(vcpu_set_periodic_timer)
+    F(vcpu_set_periodic_timer, period_ns)
+
+    S(vcpu_set_singleshot_timer)
+    F(vcpu_set_singleshot_timer, timeout_abs_ns)
+    F(vcpu_set_singleshot_timer, flags)
+
+    S(vcpu_register_vcpu_info)
+    F(vcpu_register_vcpu_info, mfn)
+    F(vcpu_register_vcpu_info, offset)
+    F(vcpu_register_vcpu_info, rsvd)
+
+    S(sched_poll)
+    F(sched_poll, ports)
+    F(sched_poll, nr_ports)
+    F(sched_poll, timeout)
+
+    S(xen_hvm_evtchn_upcall_vector)
+    F(xen_hvm_evtchn_upcall_vector, vcpu)
+    F(xen_hvm_evtchn_upcall_vector, vector)
 };

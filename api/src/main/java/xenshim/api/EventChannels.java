@@ -533,6 +533,52 @@ public final class EventChannels {
         if (d != caller) {
             return -XEN_EINVAL;
         }
+        destroy(d);
+        return 0;
+    }
+
+    /**
+     * {@code send_guest_vcpu_virq} for a per-vCPU VIRQ, {@code send_guest_global_virq} (vCPU 0's binding,
+     * delivered to the vCPU the port notifies) for a global one: marks the bound port pending; nothing if
+     * the VIRQ is not bound.
+     */
+    public void sendVirq(int vcpu, int virq) {
+        if (virq < 0 || virq >= XenEvtchn.NR_VIRQS) {
+            throw new IllegalArgumentException("virq " + virq);
+        }
+        int bindingVcpu = XenEvtchn.virqIsGlobal(virq) ? 0 : vcpu;
+        lock.lock();
+        try {
+            int[] virqs = bindingVcpu >= 0 && bindingVcpu < virqToPort.length ? virqToPort[bindingVcpu] : null;
+            int port = virqs == null ? 0 : virqs[virq];
+            if (port != 0) {
+                delivery.setPending(notifyVcpu[port], port);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code hvm_assert_evtchn_irq}: raises {@code vcpu}'s upcall again if {@code evtchn_upcall_pending} is
+     * set, as Xen does when the guest installs its upcall vector.
+     */
+    public void assertUpcall(int vcpu) {
+        lock.lock();
+        try {
+            if (words.upcallPending(vcpu)) {
+                upcall.raise(vcpu);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code evtchn_destroy}: the domain is going away; closes every port, so the peer of each interdomain
+     * pair sees its end unbound, reserved for this (dead) domain, as Xen leaves it.
+     */
+    public static void destroy(Domain d) {
         EventChannels t = d.state(KEY);
         int ports;
         t.lock.lock();
@@ -541,10 +587,9 @@ public final class EventChannels {
         } finally {
             t.lock.unlock();
         }
-        for (int port = 0; port < ports; port++) {
+        for (int port = 1; port < ports; port++) {
             close(d, port);
         }
-        return 0;
     }
 
     /** {@code port_is_valid(d, port)}. */

@@ -36,7 +36,7 @@ public final class TwoLevelEvents implements EventDelivery {
         if (!words.testMask(port) && !words.testAndSetPendingSel(vcpu, port / bitsPerWord)) {
             markEventsPending(vcpu);
         }
-        // evtchn_check_pollers: SCHEDOP_poll is not served yet.
+        upcall.checkPollers(port);
     }
 
     @Override

@@ -13,4 +13,12 @@ public interface Upcall {
     Upcall NONE = vcpu -> { };
 
     void raise(int vcpu);
+
+    /**
+     * Xen's {@code evtchn_check_pollers}: {@code port} just became pending (masked or not), so a vCPU
+     * polling it in {@code SCHEDOP_poll} wakes. Same thread and lock as {@link #raise}. The default polls
+     * nothing.
+     */
+    default void checkPollers(int port) {
+    }
 }

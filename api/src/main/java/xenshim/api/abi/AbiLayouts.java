@@ -82,6 +82,31 @@ public final class AbiLayouts {
     /** {@code struct evtchn_set_priority} (event_channel.h). */
     public final StructLayout evtchn_set_priority;
 
+    /** {@code struct vcpu_time_info} (xen.h). */
+    public final StructLayout vcpu_time_info;
+    /** {@code struct arch_vcpu_info} (arch-x86/xen-x86_64.h, xen-x86_32.h). */
+    public final StructLayout arch_vcpu_info;
+    /** {@code struct vcpu_info} (xen.h). */
+    public final StructLayout vcpu_info;
+    /** {@code struct arch_shared_info} (arch-x86/xen.h). */
+    public final StructLayout arch_shared_info;
+    /** {@code struct shared_info} (xen.h); {@code wc_sec_hi} is in {@code arch} on x86-32. */
+    public final StructLayout shared_info;
+    /** {@code struct vcpu_runstate_info} (vcpu.h). */
+    public final StructLayout vcpu_runstate_info;
+    /** {@code struct vcpu_register_runstate_memory_area} (vcpu.h); {@code addr} is a union of 8 bytes. */
+    public final StructLayout vcpu_register_runstate_memory_area;
+    /** {@code struct vcpu_set_periodic_timer} (vcpu.h). */
+    public final StructLayout vcpu_set_periodic_timer;
+    /** {@code struct vcpu_set_singleshot_timer} (vcpu.h). */
+    public final StructLayout vcpu_set_singleshot_timer;
+    /** {@code struct vcpu_register_vcpu_info} (vcpu.h). */
+    public final StructLayout vcpu_register_vcpu_info;
+    /** {@code struct sched_poll} (sched.h). */
+    public final StructLayout sched_poll;
+    /** {@code struct xen_hvm_evtchn_upcall_vector} (hvm/hvm_op.h). */
+    public final StructLayout xen_hvm_evtchn_upcall_vector;
+
     private AbiLayouts(Abi abi) {
         xen_compile_info = CStruct.of(abi, "xen_compile_info")
                 .bytes("compiler", 64).bytes("compile_by", 16).bytes("compile_domain", 32).bytes("compile_date", 32)
@@ -123,6 +148,37 @@ public final class AbiLayouts {
                 .u64("control_gfn").u32("offset").u32("vcpu").u8("link_bits").bytes("_pad", 7).build();
         evtchn_expand_array = CStruct.of(abi, "evtchn_expand_array").u64("array_gfn").build();
         evtchn_set_priority = CStruct.of(abi, "evtchn_set_priority").u32("port").u32("priority").build();
+        vcpu_time_info = CStruct.of(abi, "vcpu_time_info").u32("version").u32("pad0").u64("tsc_timestamp")
+                .u64("system_time").u32("tsc_to_system_mul").u8("tsc_shift").u8("flags").bytes("pad1", 2).build();
+        arch_vcpu_info = abi == Abi.X86_64
+                ? CStruct.of(abi, "arch_vcpu_info").ulong("cr2").ulong("pad").build()
+                : CStruct.of(abi, "arch_vcpu_info").ulong("cr2").ulongs("pad", 5).build();
+        vcpu_info = CStruct.of(abi, "vcpu_info").u8("evtchn_upcall_pending").u8("evtchn_upcall_mask")
+                .ulong("evtchn_pending_sel").struct("arch", arch_vcpu_info, 1).struct("time", vcpu_time_info, 1)
+                .build();
+        CStruct archShared = CStruct.of(abi, "arch_shared_info").ulong("max_pfn")
+                .ulong("pfn_to_mfn_frame_list_list").ulong("nmi_reason").ulong("p2m_cr3").ulong("p2m_vaddr")
+                .ulong("p2m_generation");
+        arch_shared_info = (abi == Abi.X86_64 ? archShared : archShared.u32("wc_sec_hi")).build();
+        long words = abi == Abi.X86_64 ? 64 : 32;
+        CStruct shared = CStruct.of(abi, "shared_info")
+                .struct("vcpu_info", vcpu_info, xenshim.api.xen.XenVcpu.XEN_LEGACY_MAX_VCPUS)
+                .ulongs("evtchn_pending", words).ulongs("evtchn_mask", words)
+                .u32("wc_version").u32("wc_sec").u32("wc_nsec");
+        shared_info = (abi == Abi.X86_64 ? shared.u32("wc_sec_hi") : shared)
+                .struct("arch", arch_shared_info, 1).build();
+        vcpu_runstate_info = CStruct.of(abi, "vcpu_runstate_info").u32("state").u64("state_entry_time")
+                .u64s("time", 4).build();
+        vcpu_register_runstate_memory_area = CStruct.of(abi, "vcpu_register_runstate_memory_area").u64("addr")
+                .build();
+        vcpu_set_periodic_timer = CStruct.of(abi, "vcpu_set_periodic_timer").u64("period_ns").build();
+        vcpu_set_singleshot_timer = CStruct.of(abi, "vcpu_set_singleshot_timer").u64("timeout_abs_ns")
+                .u32("flags").build();
+        vcpu_register_vcpu_info = CStruct.of(abi, "vcpu_register_vcpu_info").u64("mfn").u32("offset")
+                .u32("rsvd").build();
+        sched_poll = CStruct.of(abi, "sched_poll").handle("ports").u32("nr_ports").u64("timeout").build();
+        xen_hvm_evtchn_upcall_vector = CStruct.of(abi, "xen_hvm_evtchn_upcall_vector").u32("vcpu").u8("vector")
+                .build();
     }
 
     /** Every struct layout of this ABI, for the ABI probe. */
@@ -132,7 +188,10 @@ public final class AbiLayouts {
                 xen_memory_domain, hvm_start_info, hvm_memmap_table_entry, sched_remote_shutdown, sched_watchdog,
                 sched_pin_override, evtchn_alloc_unbound, evtchn_bind_interdomain, evtchn_bind_virq,
                 evtchn_bind_pirq, evtchn_bind_ipi, evtchn_close, evtchn_send, evtchn_status, evtchn_bind_vcpu,
-                evtchn_unmask, evtchn_reset, evtchn_init_control, evtchn_expand_array, evtchn_set_priority);
+                evtchn_unmask, evtchn_reset, evtchn_init_control, evtchn_expand_array, evtchn_set_priority,
+                vcpu_time_info, arch_vcpu_info, vcpu_info, arch_shared_info, shared_info, vcpu_runstate_info,
+                vcpu_register_runstate_memory_area, vcpu_set_periodic_timer, vcpu_set_singleshot_timer,
+                vcpu_register_vcpu_info, sched_poll, xen_hvm_evtchn_upcall_vector);
     }
 
     /** The byte offset of {@code member} in {@code struct}. */

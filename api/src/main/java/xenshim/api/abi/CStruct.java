@@ -52,6 +52,19 @@ public final class CStruct {
         return abi == Abi.X86_64 ? add(ValueLayout.JAVA_LONG, 8, member) : add(ValueLayout.JAVA_INT, 4, member);
     }
 
+    /** {@code xen_ulong_t member[count]}: an array of the ABI's longs. */
+    public CStruct ulongs(String member, long count) {
+        long size = abi == Abi.X86_64 ? 8 : 4;
+        return add(MemoryLayout.sequenceLayout(count, abi == Abi.X86_64 ? ValueLayout.JAVA_LONG : ValueLayout.JAVA_INT),
+                size, member);
+    }
+
+    /** {@code uint64_t member[count]}. */
+    public CStruct u64s(String member, long count) {
+        return add(MemoryLayout.sequenceLayout(count, ValueLayout.JAVA_LONG.withByteAlignment(abi == Abi.X86_64 ? 8 : 4)),
+                abi == Abi.X86_64 ? 8 : 4, member);
+    }
+
     /** {@code XEN_GUEST_HANDLE(...)}: a pointer-sized guest address (4 bytes in compat). */
     public CStruct handle(String member) {
         return ulong(member);
