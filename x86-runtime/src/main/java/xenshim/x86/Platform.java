@@ -4,11 +4,13 @@ import java.nio.file.Path;
 import java.util.Map;
 import xenshim.api.DomainDirectory;
 import xenshim.api.GuestConsole;
+import xenshim.api.XenClock;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.Discovery;
 import xenshim.dispatcher.HypercallTable;
 import xenshim.dispatcher.PlatformServices;
 import xenshim.dispatcher.PluginLayer;
+import xenshim.x86.time.PlatformTime;
 
 /**
  * The platform's services as handlers see them — the emulated Xen's version,
@@ -21,6 +23,7 @@ public final class Platform {
     private final XenVersionInfo version;
     private final GuestConsole console;
     private final DomainRegistry domains = new DomainRegistry();
+    private final PlatformTime time = PlatformTime.shared();
 
     public Platform(XenVersionInfo version, GuestConsole console) {
         this.version = version;
@@ -39,12 +42,18 @@ public final class Platform {
         return domains;
     }
 
+    /** Xen's clock and the timers every domain's timer state runs on. */
+    public PlatformTime time() {
+        return time;
+    }
+
     /** The services bound in every table's injector. */
     public PlatformServices services() {
         return PlatformServices.builder()
                 .bind(XenVersionInfo.class, version)
                 .bind(GuestConsole.class, console)
                 .bind(DomainDirectory.class, domains)
+                .bind(XenClock.class, time.clock())
                 .build();
     }
 

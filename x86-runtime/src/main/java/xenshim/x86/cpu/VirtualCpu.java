@@ -53,6 +53,9 @@ public interface VirtualCpu extends AutoCloseable {
      */
     boolean injectInterrupt(int vector);
 
+    /** {@code IA32_TSC} (MSR 0x10): the TSC as the guest's {@code rdtsc} reads it now. Not during a run. */
+    long tsc();
+
     /** Makes a {@link #run()} in progress (or the next one) return soon; any thread. */
     void kick();
 

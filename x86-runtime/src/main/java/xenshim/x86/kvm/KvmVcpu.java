@@ -12,6 +12,8 @@ import xenshim.x86.cpu.VirtualCpu;
  */
 final class KvmVcpu implements VirtualCpu {
 
+    private static final int IA32_TSC = 0x10;
+
     private static final long EFER_LMA = 1L << 10;
     private static final long CR0_PE = 1L;
 
@@ -120,6 +122,11 @@ final class KvmVcpu implements VirtualCpu {
         }
         fd.requestInterruptWindow(true);
         return false;
+    }
+
+    @Override
+    public long tsc() {
+        return fd.getMsr(IA32_TSC);
     }
 
     @Override

@@ -30,6 +30,15 @@ public final class VcpuFd implements AutoCloseable {
     /** KVM_INTERRUPT = _IOW(KVMIO, 0x86, struct kvm_interrupt). */
     static final long KVM_INTERRUPT = Native.iow(0x86, INTERRUPT);
 
+    /** {@code struct kvm_msr_entry}: index, reserved, data; 16 bytes. */
+    static final StructLayout MSR_ENTRY = MemoryLayout.structLayout(JAVA_INT.withName("index"),
+            JAVA_INT.withName("reserved"), JAVA_LONG.withName("data")).withName("kvm_msr_entry");
+    /** {@code struct kvm_msrs}: nmsrs, pad; its {@code entries[]} follow. */
+    static final StructLayout MSRS_HEADER = MemoryLayout.structLayout(JAVA_INT.withName("nmsrs"),
+            JAVA_INT.withName("pad")).withName("kvm_msrs");
+    /** KVM_GET_MSRS = _IOWR(KVMIO, 0x88, struct kvm_msrs) (8-byte header; entries follow). */
+    static final long KVM_GET_MSRS = Native.iowr(0x88, MSRS_HEADER);
+
     /** KVM_RUN = _IO(KVMIO, 0x80). */
     static final long KVM_RUN = Native.io(0x80);
     /** KVM_GET_REGS = _IOR(KVMIO, 0x81, struct kvm_regs) (144 bytes). */
@@ -219,6 +228,24 @@ public final class VcpuFd implements AutoCloseable {
             MemorySegment irq = arena.allocate(JAVA_INT);
             irq.set(JAVA_INT, 0, vector);
             Native.ioctl("KVM_INTERRUPT", fd.get(), KVM_INTERRUPT, irq);
+        }
+    }
+
+    /**
+     * KVM_GET_MSRS for one MSR (the guest's TSC, say); cold path, on the vCPU's thread.
+     *
+     * @throws KvmException if KVM does not return it
+     */
+    public long getMsr(int index) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment msrs = a.allocate(MSRS_HEADER.byteSize() + MSR_ENTRY.byteSize(), 8);
+            msrs.set(JAVA_INT, 0, 1);
+            msrs.set(JAVA_INT, MSRS_HEADER.byteSize(), index);
+            int read = Native.ioctl("KVM_GET_MSRS", fd.get(), KVM_GET_MSRS, msrs);
+            if (read != 1) {
+                throw new KvmException("KVM_GET_MSRS did not return MSR 0x" + Integer.toHexString(index));
+            }
+            return msrs.get(JAVA_LONG, MSRS_HEADER.byteSize() + 8);
         }
     }
 

@@ -24,6 +24,7 @@ import xenshim.x86.kvm.SegmentRegister;
  */
 final class UnicornVcpu implements VirtualCpu {
 
+
     private static final long EFER_LMA = 1L << 10;
     private static final long CR0_PE = 1L;
     private static final long DESCRIPTOR_L = 1L << 53;
@@ -35,6 +36,8 @@ final class UnicornVcpu implements VirtualCpu {
         "#NP", "#SS", "#GP", "#PF", "", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
 
     private final UnicornCpu cpu;
+    /** Made on the first {@link #tsc()}, on the vCPU's thread. */
+    private HostTsc hostTsc;
     private final int id;
     private final int hypercallMsr;
     /** Whether the MSR watch (a block hook: it slows the guest) is armed. */
@@ -271,6 +274,15 @@ final class UnicornVcpu implements VirtualCpu {
         return null;
     }
 
+    /** Unicorn's guest {@code rdtsc} reads the host's TSC; see {@link HostTsc}. */
+    @Override
+    public long tsc() {
+        if (hostTsc == null) {
+            hostTsc = new HostTsc();
+        }
+        return hostTsc.read();
+    }
+
     @Override
     public void kick() {
         cpu.kick();
@@ -278,7 +290,13 @@ final class UnicornVcpu implements VirtualCpu {
 
     @Override
     public void close() {
-        cpu.close();
+        try {
+            cpu.close();
+        } finally {
+            if (hostTsc != null) {
+                hostTsc.close();
+            }
+        }
     }
 
     /** An {@code out} as the loop sees port I/O: reused, one item, never an {@code in} (those are answered in the hook). */

@@ -11,7 +11,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import xenshim.api.ArrayEventWords;
 import xenshim.api.Domain;
+import xenshim.api.EventChannels;
+import xenshim.api.HvmParams;
+import xenshim.api.SharedInfo;
+import xenshim.api.Upcall;
+import xenshim.api.Vcpus;
+import xenshim.api.VcpuTimers;
+import xenshim.api.XenClock;
 import xenshim.api.GuestConsole;
 import xenshim.api.PhysMap;
 import xenshim.api.ShutdownState;
@@ -24,6 +32,7 @@ import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.kvm.GuestRam;
 import xenshim.x86.kvm.KvmAccelerator;
 import xenshim.x86.memory.GuestPhysMemory;
+import xenshim.x86.time.PlatformTime;
 
 /**
  * One Xen HVM/PVH domain on a CPU backend ({@link Accelerator}; KVM unless
@@ -54,6 +63,8 @@ public final class Machine implements AutoCloseable {
     private final GuestRam ram;
     private final GuestPhysMemory phys;
     private final Domain domain;
+    private final XenClock clock;
+    private final SharedInfoPage sharedInfo;
     private final List<Vcpu> vcpus = new ArrayList<>();
     /** The vCPU threads {@link #run} started, in the order of {@link #vcpus}; read by {@link #close}. */
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -65,12 +76,15 @@ public final class Machine implements AutoCloseable {
     /** Stops the machine when the domain shuts down; removed by {@link #close}. */
     private ShutdownState.Registration shutdownListener;
 
-    private Machine(Config config, Accelerator accelerator, GuestRam ram, GuestPhysMemory phys, Domain domain) {
+    private Machine(Config config, Accelerator accelerator, GuestRam ram, GuestPhysMemory phys, Domain domain,
+                    XenClock clock) {
         this.config = config;
         this.accelerator = accelerator;
         this.ram = ram;
         this.phys = phys;
         this.domain = domain;
+        this.clock = clock;
+        this.sharedInfo = new SharedInfoPage(phys, domain.state(EventChannels.KEY), clock);
     }
 
     /**
@@ -112,7 +126,9 @@ public final class Machine implements AutoCloseable {
             accelerator = accelerators.open(HypercallPageCode.MSR);
             GuestPhysMemory phys = new GuestPhysMemory(ram.segment(), config.memoryBytes(), map,
                     accelerator.memorySlots());
-            machine = new Machine(config, accelerator, ram, phys, domain);
+            VcpuTimers timers = domain.find(VcpuTimers.KEY).orElse(null);
+            XenClock clock = timers != null ? timers.clock() : PlatformTime.shared().clock();
+            machine = new Machine(config, accelerator, ram, phys, domain, clock);
             machine.addBootVcpu(boot, page, console, tracer);
             Machine m = machine;
             // fires at once if the domain already shut down: run() then returns straight away
@@ -120,6 +136,11 @@ public final class Machine implements AutoCloseable {
                     .onShutdown(code -> m.stop(new Outcome.Shutdown(code)));
             // last, so that a failure leaves the domain as it was
             domain.attach(PhysMap.KEY, phys);
+            domain.attach(SharedInfo.KEY, machine.sharedInfo);
+            if (timers == null) {
+                domain.attach(VcpuTimers.KEY, new VcpuTimers(domain, clock, PlatformTime.shared()));
+            }
+            machine.bindEvents();
             return machine;
         } catch (RuntimeException | Error e) {
             // Undo everything. The vCPUs too: a KVM vCPU fd keeps the VM alive in the kernel,
@@ -157,8 +178,34 @@ public final class Machine implements AutoCloseable {
         VirtualCpu cpu = accelerator.createVcpu(0, boot.entry(), boot.startInfo(),
                 XenCpuidLeaves.forVcpu(accelerator.supportedCpuid(), config.version(), domain.domid(), 0,
                         accelerator.hypercallTrap().msr()));
-        vcpus.add(new Vcpu(this, cpu, accelerator.hypercallTrap(), page, phys,
+        vcpus.add(new Vcpu(this, cpu, accelerator.hypercallTrap(), page, phys, sharedInfo, clock,
                 new DebugPort(domain, console, System::nanoTime), tracer));
+    }
+
+    /**
+     * Events reach the guest from now on: its ports are marked in its shared_info and vcpu_infos, the
+     * upcall is an interrupt on the vCPU, and an unblocked vCPU's thread wakes.
+     */
+    private void bindEvents() {
+        Vcpus states = domain.state(Vcpus.KEY);
+        states.setOnline(vcpus.size());
+        states.bindWaker(vcpu -> {
+            if (vcpu < vcpus.size()) {
+                vcpus.get(vcpu).wake();
+            }
+        });
+        EventChannels channels = domain.state(EventChannels.KEY);
+        channels.setMaxVcpus(vcpus.size());
+        channels.bind(sharedInfo, new GuestUpcall(this, states, domain.state(HvmParams.KEY)));
+    }
+
+    /** Raises {@code vector} on {@code vcpu} for an event upcall: no checks but that the machine runs. */
+    void raise(int vcpu, int vector) {
+        synchronized (lifecycle) {
+            if (!closed && !isStopping() && vcpu < vcpus.size()) {
+                vcpus.get(vcpu).interrupt(vector);
+            }
+        }
     }
 
     public Domain domain() {
@@ -254,11 +301,18 @@ public final class Machine implements AutoCloseable {
         if (vcpu < 0 || vcpu >= vcpus.size()) {
             throw new IllegalArgumentException("no vCPU " + vcpu);
         }
-        synchronized (lifecycle) {
-            if (!closed && !isStopping()) {
-                vcpus.get(vcpu).interrupt(vector);
-            }
-        }
+        raise(vcpu, vector);
+    }
+
+    /**
+     * The domain is dead ({@code domain_kill}): its timers stop, events sent to it from now on land in
+     * memory of its own rather than the guest RAM about to be unmapped, and every port is closed, so the
+     * peer end of each interdomain pair is unbound again, as Xen leaves it.
+     */
+    private void endEvents() {
+        domain.find(VcpuTimers.KEY).ifPresent(VcpuTimers::stopAll);
+        domain.state(EventChannels.KEY).bind(new ArrayEventWords(), Upcall.NONE);
+        EventChannels.destroy(domain);
     }
 
     /** The hypercall counts and times of every vCPU so far. */
@@ -288,6 +342,7 @@ public final class Machine implements AutoCloseable {
             closed = true;
         }
         RuntimeException failure = new RuntimeException("closing the machine failed");
+        closeOne(failure, "event channels", this::endEvents);
         if (shutdownListener != null) {
             closeOne(failure, "shutdown listener", shutdownListener::close);
         }

@@ -2,11 +2,9 @@ package xenshim.x86.vm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import xenshim.api.Abi;
-import xenshim.api.xen.XenErrno;
+import xenshim.api.Vcpus;
+import xenshim.api.XenClock;
+import xenshim.api.xen.XenVcpu;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.cpu.CpuExit;
 import xenshim.x86.cpu.HypercallTrap;
@@ -14,57 +12,58 @@ import xenshim.x86.cpu.Reg;
 import xenshim.x86.cpu.VirtualCpu;
 import xenshim.x86.memory.GuestPhysMemory;
 import xenshim.x86.memory.VcpuMemory;
+import xenshim.x86.time.TscClock;
 
 /**
- * One vCPU's loop: run, handle the exit, run again, until the machine stops.
- * A hypercall is the {@code out} of a hypercall-page stub: its number comes
- * from the port data, its ABI from the live CPU mode (64-bit only if EFER.LMA
- * and CS.L), its arguments from the registers, and its result goes back to
- * rax, all through the CPU backend's {@link VirtualCpu} (on KVM, the
- * registers synced into {@code kvm_run}: no extra ioctl per call).
+ * One vCPU's loop: deliver a pending interrupt, run, handle the exit, and sleep while the guest waits
+ * (blocked in {@code SCHEDOP_block} or {@code SCHEDOP_poll}, or in {@code hlt} with interrupts on), until
+ * the machine stops. Hypercalls are decoded by {@link HypercallExit}, interrupts go in through the
+ * {@link InterruptLine}, sleeping is {@link Parking}.
  */
 final class Vcpu implements Runnable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Vcpu.class);
-
-    private static final long CR0_PE = 1L;
     private static final long RFLAGS_IF = 1L << 9;
+    /** Xen's time in vcpu_time_info is refreshed at least this often while the vCPU exits. */
+    private static final long TIME_REFRESH_NS = 1_000_000_000L;
 
     private final Machine machine;
     private final VirtualCpu cpu;
     private final HypercallTrap trap;
-    /** The hypercall page this backend's CPUs need, and how far RIP goes back to re-enter a stub. */
+    /** The hypercall page this backend's CPUs need. */
     private final byte[] hypercallPage;
-    private final int rewind;
     private final int id;
-    private final HypercallPage page;
-    private final VcpuContext context;
-    private final VcpuMemory memory;
     private final GuestPhysMemory phys;
     private final CallRecorder calls;
-    /** The external interrupt waiting to go in, or -1: set from any thread by {@link #interrupt}. */
-    private final AtomicInteger pendingVector = new AtomicInteger(-1);
-    /** What a halted vCPU waits on: an interrupt or a stop. */
-    private final Object wake = new Object();
+    private final HypercallExit hypercalls;
+    private final InterruptLine interrupts;
+    private final Parking parking = new Parking();
+    private final Vcpus vcpus;
+    private final XenClock clock;
+    private final SharedInfoPage sharedInfo;
+    private final RunstateArea runstate;
     private final DebugPort debugPort;
-    private final HypercallRegisters.RegisterFile registers;
+    private long timeUpdated;
 
     Vcpu(Machine machine, VirtualCpu cpu, HypercallTrap trap, HypercallPage page, GuestPhysMemory phys,
-         DebugPort debugPort, HypercallTracer tracer) {
+         SharedInfoPage sharedInfo, XenClock clock, DebugPort debugPort, HypercallTracer tracer) {
         this.machine = machine;
         this.cpu = cpu;
         this.trap = trap;
         this.hypercallPage = HypercallPageCode.page(trap.endBlockAfterOut());
-        this.rewind = HypercallPageCode.rewind(trap.endBlockAfterOut());
         this.id = cpu.id();
-        this.page = page;
         this.phys = phys;
-        this.memory = new VcpuMemory(phys);
-        this.context = new VcpuContext(machine.domain(), id, memory,
+        VcpuMemory memory = new VcpuMemory(phys);
+        VcpuContext context = new VcpuContext(machine.domain(), id, memory,
                 () -> machine.isStopping() || page.drainPending());
-        this.debugPort = debugPort;
         this.calls = new CallRecorder(id, tracer);
-        this.registers = cpu::reg;
+        this.hypercalls = new HypercallExit(cpu, machine.domain(), page, context, memory, calls,
+                HypercallPageCode.rewind(trap.endBlockAfterOut()));
+        this.interrupts = new InterruptLine(cpu);
+        this.vcpus = machine.domain().state(Vcpus.KEY);
+        this.clock = clock;
+        this.sharedInfo = sharedInfo;
+        this.runstate = new RunstateArea(cpu, vcpus, new VcpuMemory(phys), clock);
+        this.debugPort = debugPort;
     }
 
     int id() {
@@ -82,6 +81,8 @@ final class Vcpu implements Runnable {
     @Override
     public void run() {
         try {
+            sharedInfo.bindTsc(id, new TscClock(clock, cpu::tsc));
+            refreshTime();
             while (!machine.isStopping()) {
                 step();
             }
@@ -92,33 +93,33 @@ final class Vcpu implements Runnable {
     }
 
     /**
-     * One run of the CPU and its exit, after delivering a pending interrupt if the guest can take
-     * it (if not, the backend returns from the run as soon as it can, and the next step tries
-     * again); a method of its own so the JIT compiles it early, not only on-stack.
+     * One run of the CPU and its exit, after delivering a pending interrupt if the guest can take it (if
+     * not, the backend returns from the run as soon as it can, and the next step tries again); then the
+     * wait the exit asked for, if any. A method of its own so the JIT compiles it early.
      */
     private void step() {
-        int vector = pendingVector.get();
-        if (vector >= 0 && cpu.injectInterrupt(vector)) {
-            pendingVector.compareAndSet(vector, -1);
-        }
+        interrupts.deliver();
         handle(cpu.run());
+        if (vcpus.isBlocked(id)) {
+            block();
+        }
+        if (System.nanoTime() - timeUpdated >= TIME_REFRESH_NS) {
+            refreshTime();
+        }
     }
 
     /**
-     * Raises external interrupt {@code vector} on this vCPU; any thread. One may be pending at a
-     * time, as on one interrupt line: a second before the first went in replaces it.
+     * Raises external interrupt {@code vector} on this vCPU; any thread. It wakes a vCPU in {@code hlt};
+     * a blocked vCPU wakes only when it is unblocked (an event upcall does both).
      */
     void interrupt(int vector) {
-        pendingVector.set(vector);
-        wake();
-        cpu.kick();
+        interrupts.raise(vector);
+        parking.wake();
     }
 
-    /** Wakes this vCPU if it is halted: an interrupt came, or the machine stops. */
+    /** Wakes this vCPU if it sleeps, to look again at why: an unblock, an interrupt, a stop. */
     void wake() {
-        synchronized (wake) {
-            wake.notifyAll();
-        }
+        parking.wake();
     }
 
     private void handle(CpuExit exit) {
@@ -149,7 +150,10 @@ final class Vcpu implements Runnable {
         }
         int port = io.port();
         if (port == HypercallPageCode.PORT && io.size() == 4 && io.count() == 1) {
-            hypercall(io.data());
+            Error crash = hypercalls.call(io.data());
+            if (crash != null) {
+                machine.stop(new Outcome.HandlerCrash(id, io.data(), crash));
+            }
         } else if (port == DebugPort.PORT) {
             for (int i = 0, n = io.count(); i < n; i++) {
                 debugPort.write(id, (byte) io.data(i));
@@ -158,52 +162,38 @@ final class Vcpu implements Runnable {
     }
 
     /**
-     * One entry of hypercall {@code nr}. If the handler preempted itself, the
-     * continuation's arguments go back into the argument registers and the
-     * guest re-executes the stub's {@code out} (RIP back to it, by as much as
-     * this backend's stub puts after it; eax = nr), as Xen rewinds RIP over
-     * {@code vmcall}: the next entry is a
-     * fresh exit, so a stop is seen between any two entries. A handler's JVM
-     * {@link Error} stops this domain (see {@link Outcome.HandlerCrash}).
+     * Blocked by the call just made ({@code SCHEDOP_block}, {@code SCHEDOP_poll}): the vCPU sleeps,
+     * runstate blocked, until it is unblocked (an event for it, a polled port pending) or its poll times
+     * out or the machine stops.
      */
-    private void hypercall(long nr) {
-        long efer = cpu.efer();
-        Abi abi = HypercallRegisters.abi(efer, cpu.csLong());
-        long a0 = HypercallRegisters.argument(abi, 0, registers);
-        long a1 = HypercallRegisters.argument(abi, 1, registers);
-        long a2 = HypercallRegisters.argument(abi, 2, registers);
-        long a3 = HypercallRegisters.argument(abi, 3, registers);
-        long a4 = HypercallRegisters.argument(abi, 4, registers);
-        long cr0 = cpu.cr0();
-        long result;
-        long start = System.nanoTime();
-        if ((cr0 & CR0_PE) != 0 && cpu.cpl() != 0) {
-            result = -XenErrno.XEN_EPERM; // Xen refuses hypercalls from outside ring 0
-        } else {
-            memory.refresh(cr0, cpu.cr3(), cpu.cr4(), efer);
-            context.enter(abi, start);
-            try {
-                result = page.invoke(context, nr, a0, a1, a2, a3, a4);
-            } catch (Error e) {
-                LOG.error("vCPU {}: the handler of hypercall {} failed with a JVM error; stopping {}", id,
-                        nr, machine.domain(), e);
-                machine.stop(new Outcome.HandlerCrash(id, nr, e));
-                return;
-            }
+    private void block() {
+        runstate.enter(XenVcpu.RUNSTATE_blocked);
+        long deadline = vcpus.isPolling(id) ? vcpus.pollDeadline(id) : 0;
+        if (!parking.park(() -> !vcpus.isBlocked(id) || machine.isStopping(), deadline, clock)) {
+            vcpus.pollTimedOut(id);
         }
-        long elapsed = System.nanoTime() - start;
-        if (context.continuation().take(result)) {
-            for (int i = 0; i < 5; i++) {
-                cpu.setReg(HypercallRegisters.argumentRegister(abi, i),
-                        HypercallRegisters.rax(abi, context.continuation().arg(i)));
-            }
-            cpu.setReg(Reg.RAX, nr);
-            cpu.setReg(Reg.RIP, cpu.reg(Reg.RIP) - rewind);
-            calls.continued(nr, abi, a0, a1, a2, a3, a4, elapsed);
+        runstate.enter(XenVcpu.RUNSTATE_running);
+        refreshTime();
+    }
+
+    /**
+     * {@code hlt}: with IF=0 nothing can wake it; with IF=1 the vCPU thread sleeps until an interrupt
+     * is raised or the machine stops.
+     */
+    private void halt() {
+        if ((cpu.reg(Reg.RFLAGS) & RFLAGS_IF) == 0) {
+            machine.stop(new Outcome.Halted(id, registers()));
             return;
         }
-        cpu.setReg(Reg.RAX, HypercallRegisters.rax(abi, result));
-        calls.completed(nr, abi, a0, a1, a2, a3, a4, result, elapsed);
+        runstate.enter(XenVcpu.RUNSTATE_blocked);
+        parking.park(() -> interrupts.isPending() || machine.isStopping(), 0, clock);
+        runstate.enter(XenVcpu.RUNSTATE_running);
+        refreshTime();
+    }
+
+    private void refreshTime() {
+        sharedInfo.updateTime(id);
+        timeUpdated = System.nanoTime();
     }
 
     /** The hypercall-page MSR: low 12 bits are the page index (only 0 exists), the rest the page's address. */
@@ -254,30 +244,8 @@ final class Vcpu implements Runnable {
         mmio.setData(value);
     }
 
-    /**
-     * {@code hlt}: with IF=0 nothing can wake it; with IF=1 the vCPU thread sleeps, using no CPU,
-     * until an interrupt is raised or the machine stops.
-     */
-    private void halt() {
-        if ((cpu.reg(Reg.RFLAGS) & RFLAGS_IF) == 0) {
-            machine.stop(new Outcome.Halted(id, registers()));
-            return;
-        }
-        synchronized (wake) {
-            while (pendingVector.get() < 0 && !machine.isStopping()) {
-                try {
-                    wake.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
-    }
-
     /** The registers, for a message (not on any hot path). */
     String registers() {
         return cpu.describeRegisters();
     }
-
 }

@@ -48,10 +48,10 @@ public final class XenCpuidLeaves {
             // time leaf: native TSC (no vtsc), tsc_mode default, frequency not advertised
             entries.add(new CpuidLeaf(base + 3, sub, true, 0, 0, 0, 0));
         }
-        // No XEN_HVM_CPUID_UPCALL_VECTOR: it promises HVMOP_set_evtchn_upcall_vector, which returns
-        // -ENOSYS until event channels exist. Advertise it again when that hypercall works.
+        // XEN_HVM_CPUID_UPCALL_VECTOR: HVMOP_set_evtchn_upcall_vector works, and the vector is
+        // raised on the vCPU for each event upcall (GuestUpcall).
         int hvmFlags = XenCpuid.XEN_HVM_CPUID_IOMMU_MAPPINGS | XenCpuid.XEN_HVM_CPUID_VCPU_ID_PRESENT
-                | XenCpuid.XEN_HVM_CPUID_DOMID_PRESENT;
+                | XenCpuid.XEN_HVM_CPUID_DOMID_PRESENT | XenCpuid.XEN_HVM_CPUID_UPCALL_VECTOR;
         entries.add(new CpuidLeaf(base + 4, 0, true, hvmFlags, vcpuId, domid, 0));
         entries.add(new CpuidLeaf(base + 5, 0, false, 0, 0, 0, 0));
         return entries;

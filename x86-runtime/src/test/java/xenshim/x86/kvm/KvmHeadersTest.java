@@ -105,6 +105,7 @@ class KvmHeadersTest {
                 .value("const KVM_X86_SET_MSR_FILTER", "VmFd.KVM_X86_SET_MSR_FILTER", VmFd.KVM_X86_SET_MSR_FILTER)
                 .value("const KVM_RUN", "VcpuFd.KVM_RUN", VcpuFd.KVM_RUN)
                 .value("const KVM_INTERRUPT", "VcpuFd.KVM_INTERRUPT", VcpuFd.KVM_INTERRUPT)
+                .value("const KVM_GET_MSRS", "VcpuFd.KVM_GET_MSRS", VcpuFd.KVM_GET_MSRS)
                 .value("const KVM_GET_REGS", "VcpuFd.KVM_GET_REGS", VcpuFd.KVM_GET_REGS)
                 .value("const KVM_SET_REGS", "VcpuFd.KVM_SET_REGS", VcpuFd.KVM_SET_REGS)
                 .value("const KVM_GET_SREGS", "VcpuFd.KVM_GET_SREGS", VcpuFd.KVM_GET_SREGS)
@@ -178,6 +179,8 @@ class KvmHeadersTest {
     private static void layouts(JavaSide java) {
         java.struct("Regs.LAYOUT", "kvm_regs", Regs.LAYOUT)
                 .struct("VcpuFd.INTERRUPT", "kvm_interrupt", VcpuFd.INTERRUPT)
+                .struct("VcpuFd.MSR_ENTRY", "kvm_msr_entry", VcpuFd.MSR_ENTRY)
+                .struct("VcpuFd.MSRS_HEADER", "kvm_msrs", VcpuFd.MSRS_HEADER)
                 .struct("Segment.LAYOUT", "kvm_segment", Segment.LAYOUT)
                 .struct("DTable.LAYOUT", "kvm_dtable", DTable.LAYOUT)
                 .struct("Sregs.LAYOUT", "kvm_sregs", Sregs.LAYOUT)

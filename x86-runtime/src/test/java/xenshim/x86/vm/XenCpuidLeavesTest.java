@@ -49,9 +49,9 @@ class XenCpuidLeavesTest {
         assertThat(hvm.significantIndex()).isTrue();
         assertThat(hvm.eax() & (1 << 3)).as("VCPU_ID_PRESENT").isNotZero();
         assertThat(hvm.eax() & (1 << 4)).as("DOMID_PRESENT").isNotZero();
-        // HVMOP_set_evtchn_upcall_vector is -ENOSYS (no event channels yet), so not advertised.
-        assertThat(hvm.eax() & (1 << 6)).as("UPCALL_VECTOR").isZero();
-        assertThat(hvm.eax()).isEqualTo((1 << 2) | (1 << 3) | (1 << 4));
+        // HVMOP_set_evtchn_upcall_vector is served and its vector raised for each upcall.
+        assertThat(hvm.eax() & (1 << 6)).as("UPCALL_VECTOR").isNotZero();
+        assertThat(hvm.eax()).isEqualTo((1 << 2) | (1 << 3) | (1 << 4) | (1 << 6));
         assertThat(hvm.ebx()).as("vcpu id").isEqualTo(3);
         assertThat(hvm.ecx()).as("domid").isEqualTo(7);
         assertThat(leaf(entries, 0x40000005, 0)).isPresent();
