@@ -21,9 +21,13 @@ import xenshim.api.SegmentGuestMemory;
  * call and one result. A handler's JVM {@link Error} reaches the caller.
  *
  * <p>Pointers passed as arguments are addresses in {@link #memory()}: with
- * {@link #dom0(HypercallPage, MemorySegment)} these are the native addresses
- * of the backend's own arena ({@code segment.address() + offset}), checked
- * against its bounds on every access.
+ * {@link #dom0(HypercallPage, Domain, MemorySegment)} these are the native
+ * addresses of the backend's own arena ({@code segment.address() + offset}),
+ * checked against its bounds on every access.
+ *
+ * <p>Every backend calls as the one dom0 of the platform's registry: each
+ * backend has an Lcall of its own (its own arena), all over the same
+ * {@link Domain}, so the ports and state they make are dom0's.
  */
 public final class Lcall {
 
@@ -38,9 +42,17 @@ public final class Lcall {
         this.context = new LocalContext(page, Objects.requireNonNull(domain), Objects.requireNonNull(memory));
     }
 
-    /** The in-process dom0 whose memory is {@code arena}, addressed by native address. */
-    public static Lcall dom0(HypercallPage page, MemorySegment arena) {
-        return new Lcall(page, Domain.localDom0(), new SegmentGuestMemory(arena, arena.address()));
+    /**
+     * A backend of the in-process dom0 whose memory is {@code arena}, addressed by native address.
+     *
+     * @param dom0 the platform's dom0 (domain 0, privileged)
+     * @throws IllegalArgumentException if {@code dom0} is not domain 0 or not privileged
+     */
+    public static Lcall dom0(HypercallPage page, Domain dom0, MemorySegment arena) {
+        if (dom0.domid() != 0 || !dom0.isPrivileged()) {
+            throw new IllegalArgumentException(dom0 + " is not a privileged domain 0");
+        }
+        return new Lcall(page, dom0, new SegmentGuestMemory(arena, arena.address()));
     }
 
     public long invoke(int nr) {

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import xenshim.api.Domain;
 import xenshim.api.XenVersionInfo;
 import xenshim.api.xen.XenErrno;
 
@@ -115,7 +116,7 @@ class DiscoveryTest {
         page.registerLcall(table);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment memory = arena.allocate(4096);
-            Lcall lcall = Lcall.dom0(page, memory);
+            Lcall lcall = Lcall.dom0(page, Domain.localDom0(), memory);
             assertThat(lcall.invoke(40, memory.address() + 8)).isEqualTo(1004);
             assertThat(memory.get(ValueLayout.JAVA_LONG_UNALIGNED, 8)).isEqualTo(1004);
             // a pointer outside the backend's arena is -EFAULT, not a crash

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 import xenshim.api.CallContext;
+import xenshim.api.Domain;
 import xenshim.api.Hypercall;
 import xenshim.api.HypercallHandler;
 
@@ -36,7 +37,7 @@ class LcallAllocationTest {
         HypercallPage page = new HypercallPage(HypercallTable.builder("alloc").add(new ArenaHandler()).build());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment memory = arena.allocate(4096);
-            Lcall lcall = Lcall.dom0(page, memory);
+            Lcall lcall = Lcall.dom0(page, Domain.localDom0(), memory);
             long address = memory.address();
             long sink = 0;
             for (int i = 0; i < CALLS; i++) { // warm up: let C2 compile the path

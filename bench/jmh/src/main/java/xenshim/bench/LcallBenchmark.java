@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import xenshim.api.CallContext;
+import xenshim.api.Domain;
 import xenshim.api.HypercallHandler;
 import xenshim.api.XenVersionInfo;
 import xenshim.api.abi.AbiLayouts;
@@ -90,7 +91,7 @@ public class LcallBenchmark {
                 .add(TRIVIAL_NR, Provider.of(TrivialHandler.class), trivial)
                 .add(new XenVersionHandler(XenVersionInfo.defaults()))
                 .build();
-        lcall = Lcall.dom0(new HypercallPage(table), dom0Memory);
+        lcall = Lcall.dom0(new HypercallPage(table), Domain.localDom0(), dom0Memory);
         context = lcallContext(lcall);
         check();
     }

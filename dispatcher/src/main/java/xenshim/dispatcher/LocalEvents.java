@@ -1,0 +1,132 @@
+package xenshim.dispatcher;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+import xenshim.api.ArrayEventWords;
+import xenshim.api.Domain;
+import xenshim.api.DomainType;
+import xenshim.api.EventChannels;
+import xenshim.api.EventWords;
+import xenshim.api.Upcall;
+
+/**
+ * The events of the in-process dom0, as its backends take them: dom0 has no vCPU to interrupt, so an
+ * event on one of its ports wakes the backend threads waiting for that port ({@link #await}) and runs the
+ * port's listener ({@link #listen}). Ports and their pending bits are dom0's {@link EventChannels} like
+ * any domain's; backends bind and send with hypercalls through {@link Lcall}.
+ *
+ * <p>Waiting blocks the calling thread (a virtual thread parks without holding a carrier) and uses no CPU
+ * until the event comes: the sender's {@code evtchn_send} marks the port pending, and the 2-level ABI's
+ * {@link Upcall#checkPollers} hook, called for every port that becomes pending, signals here. Taking an
+ * event clears the port's pending bit, as a guest's upcall handler does.
+ */
+public final class LocalEvents implements Upcall {
+
+    private final EventWords words = new ArrayEventWords();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition pending = lock.newCondition();
+    private final Map<Integer, IntConsumer> listeners = new ConcurrentHashMap<>();
+    private final Executor listenerThreads = Executors.newVirtualThreadPerTaskExecutor();
+
+    private LocalEvents() {
+    }
+
+    /**
+     * Binds dom0's event channels to in-process delivery.
+     *
+     * @throws IllegalArgumentException if {@code dom0} is not the in-process dom0
+     */
+    public static LocalEvents bind(Domain dom0) {
+        if (dom0.type() != DomainType.LOCAL || dom0.domid() != 0) {
+            throw new IllegalArgumentException(dom0 + " is not the in-process dom0");
+        }
+        LocalEvents events = new LocalEvents();
+        dom0.state(EventChannels.KEY).bind(events.words, events);
+        return events;
+    }
+
+    /**
+     * Waits until {@code port} is pending, then clears it.
+     *
+     * @return true for an event, false if {@code timeout} passed first
+     * @throws InterruptedException if the waiting thread is interrupted
+     */
+    public boolean await(int port, Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!words.testPending(port)) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = pending.awaitNanos(nanos);
+            }
+            words.clearPending(port);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes a pending event on {@code port} without waiting; whether there was one. */
+    public boolean poll(int port) {
+        lock.lock();
+        try {
+            if (!words.testPending(port)) {
+                return false;
+            }
+            words.clearPending(port);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code listener} (on a virtual thread of its own each time) for each event on {@code port}; the
+     * event is taken (cleared) before it runs. One listener per port; null removes it.
+     */
+    public void listen(int port, IntConsumer listener) {
+        if (listener == null) {
+            listeners.remove(port);
+        } else {
+            listeners.put(port, listener);
+        }
+    }
+
+    /** dom0 has no vCPU: nothing to interrupt. Waiters are woken per port, below. */
+    @Override
+    public void raise(int vcpu) {
+    }
+
+    /** {@code port} became pending (called by the sender with dom0's table lock held; never blocks long). */
+    @Override
+    public void checkPollers(int port) {
+        lock.lock();
+        try {
+            pending.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        IntConsumer listener = listeners.get(port);
+        if (listener != null) {
+            listenerThreads.execute(() -> {
+                if (poll(port)) {
+                    listener.accept(port);
+                }
+            });
+        }
+    }
+
+    /** For tests: whether {@code port} is pending now. */
+    boolean isPending(int port) {
+        return words.testPending(Objects.checkIndex(port, 4096));
+    }
+}
