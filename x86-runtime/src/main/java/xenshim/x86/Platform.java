@@ -2,12 +2,15 @@ package xenshim.x86;
 
 import java.nio.file.Path;
 import java.util.Map;
+import xenshim.api.Domain;
 import xenshim.api.DomainDirectory;
 import xenshim.api.GuestConsole;
+import xenshim.api.VcpuTimers;
 import xenshim.api.XenClock;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.Discovery;
 import xenshim.dispatcher.HypercallTable;
+import xenshim.dispatcher.LocalEvents;
 import xenshim.dispatcher.PlatformServices;
 import xenshim.dispatcher.PluginLayer;
 import xenshim.x86.time.PlatformTime;
@@ -25,9 +28,37 @@ public final class Platform {
     private final DomainRegistry domains = new DomainRegistry();
     private final PlatformTime time = PlatformTime.shared();
 
+    private final Domain dom0 = Domain.localDom0();
+    private final LocalEvents dom0Events;
+
+    /** A platform whose registry holds its one in-process dom0. */
     public Platform(XenVersionInfo version, GuestConsole console) {
         this.version = version;
         this.console = console;
+        domains.add(dom0);
+        dom0Events = LocalEvents.bind(dom0);
+    }
+
+    /** The in-process dom0: every backend calls as this domain. */
+    public Domain dom0() {
+        return dom0;
+    }
+
+    /** dom0's events, for backends that wait for their ports. */
+    public LocalEvents dom0Events() {
+        return dom0Events;
+    }
+
+    /**
+     * A new guest domain with the platform's timers, in the registry.
+     *
+     * @throws IllegalStateException if the id is taken
+     */
+    public Domain newGuest(int domid) {
+        Domain domain = Domain.guest(domid);
+        domain.attach(VcpuTimers.KEY, new VcpuTimers(domain, time.clock(), time));
+        domains.add(domain);
+        return domain;
     }
 
     public XenVersionInfo version() {

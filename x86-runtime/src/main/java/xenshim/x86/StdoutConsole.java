@@ -18,10 +18,20 @@ import xenshim.api.GuestConsole;
 public final class StdoutConsole implements GuestConsole {
 
     private final OutputStream out;
+    /** With several guests: each line starts with its domain, {@code (d1) }, as Xen's console shows guests. */
+    private boolean prefixDomains;
+    private int lastDomain = -1;
+    private boolean atLineStart = true;
 
     /** @param out where the bytes go; buffer it if it is not (the flush at each newline is then real) */
     public StdoutConsole(OutputStream out) {
         this.out = out;
+    }
+
+    /** From now on, each line is prefixed with its domain ({@code (d1) }); for runs of several guests. */
+    public synchronized StdoutConsole prefixDomains() {
+        prefixDomains = true;
+        return this;
     }
 
     /** The process's standard output (file descriptor 1), buffered. */
@@ -32,6 +42,10 @@ public final class StdoutConsole implements GuestConsole {
     @Override
     public synchronized void write(Domain domain, byte[] bytes, int offset, int length) {
         try {
+            if (prefixDomains) {
+                writePrefixed(domain, bytes, offset, length);
+                return;
+            }
             out.write(bytes, offset, length);
             for (int i = offset; i < offset + length; i++) {
                 if (bytes[i] == '\n') {
@@ -41,6 +55,29 @@ public final class StdoutConsole implements GuestConsole {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Each line with its domain in front; a line one domain left unfinished is ended when another
+     * domain writes, so lines never interleave.
+     */
+    private void writePrefixed(Domain domain, byte[] bytes, int offset, int length) throws IOException {
+        if (domain.domid() != lastDomain && !atLineStart) {
+            out.write('\n');
+            atLineStart = true;
+        }
+        lastDomain = domain.domid();
+        for (int i = offset; i < offset + length; i++) {
+            if (atLineStart) {
+                out.write(("(d" + domain.domid() + ") ").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                atLineStart = false;
+            }
+            out.write(bytes[i]);
+            if (bytes[i] == '\n') {
+                atLineStart = true;
+                out.flush();
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -16,10 +17,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import xenshim.api.Domain;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.Accel;
+import xenshim.x86.GuestGroup;
 import xenshim.x86.Platform;
 import xenshim.x86.StdoutConsole;
 import xenshim.x86.boot.ElfImage;
@@ -27,11 +28,16 @@ import xenshim.x86.vm.HypercallTracer;
 import xenshim.x86.vm.Machine;
 import xenshim.x86.vm.Outcome;
 
-/** {@code xenshim run}: boots a Xen PVH guest on KVM. */
+/** {@code xenshim run}: boots Xen PVH guests on KVM or the software CPU. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Boots a Xen PVH guest ELF on KVM or the software CPU (the bundled demo guest when none is given), prints its console "
                     + "on stdout, and exits with a status for how it ended. Traces, statistics and errors go to stderr.",
+            "",
+            "Several guests (several GUEST.ELF, or --bundled given more than once) run together, domain ids from --domid up, "
+                    + "each console line prefixed (d<id>). Each pair of guests (1st and 2nd, 3rd and 4th, ...) gets a port of the "
+                    + "first reserved for the second, passed as peer=DOMID:PORT:wait and peer=DOMID:PORT:bind on their command "
+                    + "lines. The exit status is the first guest's that did not power off, else 0.",
             "",
             "Exit status: 0 the guest powered off (SHUTDOWN_poweroff); 11 reboot, 12 suspend, 13 crash, "
                     + "14 watchdog, 15 soft_reset; 19 another shutdown reason; 20 triple fault; "
@@ -44,13 +50,14 @@ final class RunCommand implements Callable<Integer> {
 
     static final List<String> BUNDLED = List.of("demo", "badcall", "triplefault", "spin", "bench", "irq");
 
-    @Parameters(arity = "0..1", paramLabel = "GUEST.ELF", description = "The guest kernel (ELF32 or ELF64, EM_386 or EM_X86_64).")
-    Path guest;
+    @Parameters(arity = "0..*", paramLabel = "GUEST.ELF",
+            description = "The guest kernels (ELF32 or ELF64, EM_386 or EM_X86_64); several run together.")
+    List<Path> guests = List.of();
 
     @Option(names = "--bundled", paramLabel = "NAME",
-            description = "Run a bundled guest instead of a file: ${COMPLETION-CANDIDATES}.",
+            description = "Run a bundled guest instead of a file: ${COMPLETION-CANDIDATES}; repeat it for several.",
             completionCandidates = BundledNames.class)
-    String bundled;
+    List<String> bundled = List.of();
 
     @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", defaultValue = "128M",
             description = "Guest RAM: a number of MiB, or with a K/M/G suffix (default: ${DEFAULT-VALUE}).")
@@ -72,7 +79,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "Print one line per hypercall on stderr: vCPU, name, sub-op, arguments, result.")
     boolean trace;
 
-    @Option(names = "--domid", paramLabel = "ID", defaultValue = "1", description = "The guest's domain id (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--domid", paramLabel = "ID", defaultValue = "1",
+            description = "The (first) guest's domain id (default: ${DEFAULT-VALUE}).")
     int domid;
 
     @Option(names = "--xen-version", paramLabel = "MAJOR.MINOR", description = "The Xen version to emulate (default: 4.17).")
@@ -95,28 +103,30 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long memoryBytes = Sizes.memory(spec, memory);
         Duration limit = Sizes.duration(spec, "--timeout", timeout);
-        if (domid <= 0 || domid >= 0x7FF0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--domid must be 1..32751 (dom0 is the in-process backend)");
+        List<GuestGroup.Guest> images = loadImages();
+        if (domid <= 0 || domid + images.size() - 1 >= 0x7FF0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--domid must be 1..32751 for every guest (dom0 is the in-process backend)");
         }
         Accel backend = accel();
-        ElfImage image = loadImage();
         XenVersionInfo version = XenVersionInfo.defaults();
         if (xenVersion != null) {
             version = Sizes.version(spec, version, xenVersion);
         }
         StdoutConsole console = StdoutConsole.stdout();
+        if (images.size() > 1) {
+            console.prefixDomains();
+        }
         Platform platform = new Platform(version, console);
         HypercallPage page = new HypercallPage(source.table(platform));
-        Domain domain = Domain.guest(domid);
-        platform.domains().add(domain);
         PrintWriter err = spec.commandLine().getErr();
         HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
 
-        try (Machine machine = Machine.create(new Machine.Config(memoryBytes, cmdline, limit, domid, version),
-                image, domain, page, console, tracer, backend.factory())) {
+        try (GuestGroup group = GuestGroup.create(platform, page, images,
+                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory()))) {
             CountDownLatch reported = new CountDownLatch(1);
             Thread onCtrlC = new Thread(() -> {
-                machine.stop(new Outcome.Interrupted());
+                group.stop(new Outcome.Interrupted());
                 try {
                     reported.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
@@ -125,11 +135,19 @@ final class RunCommand implements Callable<Integer> {
             }, "xenshim-interrupt");
             Runtime.getRuntime().addShutdownHook(onCtrlC);
             try {
-                Outcome outcome = machine.run();
+                List<Outcome> outcomes = group.run();
                 console.flush();
-                err.println("xenshim: " + outcome.describe());
-                machine.stats().print(err);
-                return outcome.exitStatus();
+                int status = 0;
+                for (int i = 0; i < outcomes.size(); i++) {
+                    Machine machine = group.machines().get(i);
+                    String who = outcomes.size() > 1 ? "d" + machine.domain().domid() + " (" + images.get(i).name() + "): " : "";
+                    err.println("xenshim: " + who + outcomes.get(i).describe());
+                    machine.stats().print(err);
+                    if (status == 0) {
+                        status = outcomes.get(i).exitStatus();
+                    }
+                }
+                return status;
             } finally {
                 // also when run() or the report throws: a Ctrl-C hook must not wait 5 s for a
                 // report that will not come, and a normal exit must not run the hook at all
@@ -175,23 +193,35 @@ final class RunCommand implements Callable<Integer> {
         return Accel.TCG;
     }
 
-    private ElfImage loadImage() throws IOException {
-        if (guest != null && bundled != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "give a GUEST.ELF or --bundled, not both");
+    /** The guests to boot, in order: the files given, or the bundled guests named, or the demo. */
+    private List<GuestGroup.Guest> loadImages() throws IOException {
+        if (!guests.isEmpty() && !bundled.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give GUEST.ELF files or --bundled, not both");
         }
-        if (guest == null) {
-            String name = bundled == null ? "demo" : bundled;
-            if (!BUNDLED.contains(name)) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--bundled: no guest '" + name + "'; there are " + String.join(", ", BUNDLED));
-            }
-            try (InputStream in = RunCommand.class.getModule().getResourceAsStream("xenshim/guests/" + name + ".elf")) {
-                if (in == null) {
-                    throw new IllegalStateException("the bundled guest " + name + ".elf is missing from the xenshim jar");
-                }
-                return ElfImage.parse("bundled " + name + ".elf", in.readAllBytes());
-            }
+        List<GuestGroup.Guest> images = new ArrayList<>();
+        for (Path file : guests) {
+            images.add(new GuestGroup.Guest(file.toString(), loadFile(file), cmdline));
         }
+        for (String name : bundled.isEmpty() && guests.isEmpty() ? List.of("demo") : bundled) {
+            images.add(new GuestGroup.Guest(name, loadBundled(name), cmdline));
+        }
+        return images;
+    }
+
+    private ElfImage loadBundled(String name) throws IOException {
+        if (!BUNDLED.contains(name)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--bundled: no guest '" + name + "'; there are " + String.join(", ", BUNDLED));
+        }
+        try (InputStream in = RunCommand.class.getModule().getResourceAsStream("xenshim/guests/" + name + ".elf")) {
+            if (in == null) {
+                throw new IllegalStateException("the bundled guest " + name + ".elf is missing from the xenshim jar");
+            }
+            return ElfImage.parse("bundled " + name + ".elf", in.readAllBytes());
+        }
+    }
+
+    private static ElfImage loadFile(Path guest) throws IOException {
         try {
             if (Files.size(guest) > 1L << 30) {
                 throw new IllegalArgumentException(guest + ": larger than 1 GiB; not a guest kernel");

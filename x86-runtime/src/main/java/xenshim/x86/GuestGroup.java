@@ -1,0 +1,192 @@
+package xenshim.x86;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import xenshim.api.Domain;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.x86.boot.ElfImage;
+import xenshim.x86.dom0.EchoBackend;
+import xenshim.x86.dom0.Toolstack;
+import xenshim.x86.vm.HypercallTracer;
+import xenshim.x86.vm.Machine;
+import xenshim.x86.vm.Outcome;
+
+/**
+ * Several guests booted together on one platform, as {@code xenshim run a.elf b.elf} does: each its own
+ * domain (ids from {@code firstDomid} up), memory and vCPU threads, with the channels Xen's toolstack
+ * makes (console and store, published in its HVM params), dom0's echo backend on its announced ports,
+ * and, for each pair of guests (first and second, third and fourth, ...), a port of the first reserved
+ * for the second, passed on their command lines as {@code peer=DOMID:PORT:wait} (the owner) and
+ * {@code peer=DOMID:PORT:bind} (the one that binds it). A guest that ends is removed: its ports close,
+ * so its peers' ends become unbound, as in Xen.
+ */
+public final class GuestGroup implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GuestGroup.class);
+
+    /** One guest to boot: a name for messages, its kernel and command line. */
+    public record Guest(String name, ElfImage image, String cmdline) {
+        public Guest {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(image);
+            Objects.requireNonNull(cmdline);
+        }
+    }
+
+    /** How each guest is built. */
+    public record Settings(long memoryBytes, Duration timeout, int firstDomid, HypercallTracer tracer,
+                           Machine.AcceleratorFactory accelerators) {
+    }
+
+    private final Platform platform;
+    private final HypercallPage page;
+    private final List<Domain> domains = new ArrayList<>();
+    private final List<Machine> machines = new ArrayList<>();
+    private final List<EchoBackend> backends = new ArrayList<>();
+    private final List<Toolstack.GuestChannels> channels = new ArrayList<>();
+
+    private GuestGroup(Platform platform, HypercallPage page) {
+        this.platform = platform;
+        this.page = page;
+    }
+
+    /**
+     * Builds every guest's domain, channels and machine; nothing runs yet. On a failure, what was built
+     * is closed and the failure thrown.
+     */
+    public static GuestGroup create(Platform platform, HypercallPage page, List<Guest> guests, Settings settings) {
+        GuestGroup group = new GuestGroup(platform, page);
+        try {
+            group.build(guests, settings);
+            return group;
+        } catch (RuntimeException | Error e) {
+            try {
+                group.close();
+            } catch (RuntimeException | InterruptedException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void build(List<Guest> guests, Settings settings) {
+        if (guests.isEmpty()) {
+            throw new IllegalArgumentException("no guest to boot");
+        }
+        for (int i = 0; i < guests.size(); i++) {
+            domains.add(platform.newGuest(settings.firstDomid() + i));
+        }
+        try (Toolstack toolstack = new Toolstack(page, platform.dom0())) {
+            String[] cmdlines = guests.stream().map(Guest::cmdline).toArray(String[]::new);
+            for (int i = 0; i + 1 < guests.size(); i += 2) {
+                Domain owner = domains.get(i);
+                Domain binder = domains.get(i + 1);
+                int port = toolstack.reservePort(owner, binder);
+                cmdlines[i] = join(cmdlines[i], "peer=" + binder.domid() + ":" + port + ":wait");
+                cmdlines[i + 1] = join(cmdlines[i + 1], "peer=" + owner.domid() + ":" + port + ":bind");
+            }
+            for (int i = 0; i < guests.size(); i++) {
+                Domain domain = domains.get(i);
+                machines.add(Machine.create(new Machine.Config(settings.memoryBytes(), cmdlines[i],
+                                settings.timeout(), domain.domid(), platform.version()), guests.get(i).image(),
+                        domain, page, platform.console(), settings.tracer(), settings.accelerators()));
+                Toolstack.GuestChannels made = toolstack.createChannels(domain);
+                channels.add(made);
+                backends.add(new EchoBackend(page, platform.dom0(), platform.dom0Events(), domain,
+                        made.dom0Store()).start());
+            }
+        }
+    }
+
+    private static String join(String cmdline, String word) {
+        return cmdline.isBlank() ? word : cmdline + " " + word;
+    }
+
+    public List<Machine> machines() {
+        return List.copyOf(machines);
+    }
+
+    /** Each guest's toolstack channels, in guest order. */
+    public List<Toolstack.GuestChannels> channels() {
+        return List.copyOf(channels);
+    }
+
+    /** The echo backend of each guest, in guest order. */
+    public List<EchoBackend> backends() {
+        return List.copyOf(backends);
+    }
+
+    /**
+     * Runs every guest until each ends; a guest that ends is closed and removed at once, while the
+     * others go on.
+     *
+     * @return each guest's outcome, in guest order
+     */
+    public List<Outcome> run() throws InterruptedException {
+        List<CompletableFuture<Outcome>> runs = new ArrayList<>();
+        for (int i = 0; i < machines.size(); i++) {
+            Machine machine = machines.get(i);
+            CompletableFuture<Outcome> done = new CompletableFuture<>();
+            runs.add(done);
+            int index = i;
+            Thread.ofPlatform().name("run-d" + machine.domain().domid()).start(() -> {
+                try {
+                    done.complete(machine.run());
+                } catch (InterruptedException e) {
+                    done.complete(new Outcome.Interrupted());
+                } catch (RuntimeException | Error e) {
+                    done.completeExceptionally(e);
+                } finally {
+                    end(index);
+                }
+            });
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (CompletableFuture<Outcome> run : runs) {
+            try {
+                outcomes.add(run.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("a guest's run failed", e.getCause());
+            }
+        }
+        return outcomes;
+    }
+
+    /** Ends every guest with {@code why}; any thread. */
+    public void stop(Outcome why) {
+        machines.forEach(machine -> machine.stop(why));
+    }
+
+    /** Guest {@code index} ended: its backend stops, its machine closes (its ports with it), it leaves the registry. */
+    private synchronized void end(int index) {
+        try {
+            if (index < backends.size()) {
+                backends.get(index).close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            machines.get(index).close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing {} failed", machines.get(index).domain(), e);
+        }
+        platform.domains().remove(domains.get(index));
+    }
+
+    @Override
+    public synchronized void close() throws InterruptedException {
+        for (EchoBackend backend : backends) {
+            backend.close();
+        }
+        for (Machine machine : machines) {
+            machine.close();
+        }
+        domains.forEach(platform.domains()::remove);
+    }
+}

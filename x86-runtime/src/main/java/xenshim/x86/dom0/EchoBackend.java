@@ -1,0 +1,129 @@
+package xenshim.x86.dom0;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import xenshim.api.Domain;
+import xenshim.api.xen.XenEvtchn;
+import xenshim.dispatcher.HypercallPage;
+import xenshim.dispatcher.LocalEvents;
+
+/**
+ * A dom0 backend in the runtime that answers each event with one event: the other end of a guest's
+ * ping. Until xenshim has a xenstore (where a guest would write its port for a backend to read), a guest
+ * announces its ports by kicking its store channel: the backend then binds every port of the guest that
+ * is unbound and reserved for dom0, and echoes each event on it from a virtual thread of its own that
+ * waits for the port ({@link LocalEvents#await}), using no CPU between events.
+ */
+public final class EchoBackend implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EchoBackend.class);
+    /** How often a waiting thread looks whether the backend is closing. */
+    private static final Duration CHECK = Duration.ofMillis(200);
+
+    private final HypercallPage page;
+    private final Domain dom0;
+    private final LocalEvents events;
+    private final Domain guest;
+    private final int storePort;
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final List<Integer> bound = new CopyOnWriteArrayList<>();
+    private final AtomicLong echoed = new AtomicLong();
+    private volatile boolean closed;
+
+    /**
+     * @param storePort dom0's end of the guest's store channel, where the guest announces its ports
+     */
+    public EchoBackend(HypercallPage page, Domain dom0, LocalEvents events, Domain guest, int storePort) {
+        this.page = Objects.requireNonNull(page);
+        this.dom0 = Objects.requireNonNull(dom0);
+        this.events = Objects.requireNonNull(events);
+        this.guest = Objects.requireNonNull(guest);
+        this.storePort = storePort;
+    }
+
+    /** Starts waiting for the guest's announcements. */
+    public EchoBackend start() {
+        threads.add(Thread.ofVirtual().name("echo-d" + guest.domid() + "-store").start(this::announcements));
+        return this;
+    }
+
+    /** Events echoed so far. */
+    public long echoed() {
+        return echoed.get();
+    }
+
+    /** dom0's ports bound to the guest's so far. */
+    public List<Integer> boundPorts() {
+        return List.copyOf(bound);
+    }
+
+    private void announcements() {
+        try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
+            while (!closed) {
+                if (events.await(storePort, CHECK)) {
+                    bindAnnounced(calls);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Binds every port of the guest that is unbound and reserved for dom0. */
+    private void bindAnnounced(Dom0Calls calls) {
+        for (int port = 1; ; port++) {
+            Dom0Calls.PortStatus status = calls.status(guest.domid(), port);
+            if (status.status() < 0) {
+                return; // past the guest's last valid port
+            }
+            if (status.status() == XenEvtchn.EVTCHNSTAT_unbound && status.remote() == dom0.domid()) {
+                int local = calls.bindInterdomain(guest.domid(), port);
+                if (local < 0) {
+                    LOG.warn("echo backend: binding d{} port {} failed with {}", guest.domid(), port, local);
+                    continue;
+                }
+                events.poll(local); // the bind marks dom0's end pending, as Xen does: not a ping
+                bound.add(local);
+                threads.add(Thread.ofVirtual().name("echo-d" + guest.domid() + "-p" + port)
+                        .start(() -> echo(local)));
+            }
+        }
+    }
+
+    private void echo(int port) {
+        try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
+            while (!closed) {
+                if (events.await(port, CHECK)) {
+                    int rc = calls.send(port);
+                    if (rc < 0) {
+                        LOG.debug("echo backend: send on dom0 port {} failed with {}", port, rc);
+                        return; // closed under us
+                    }
+                    echoed.incrementAndGet();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops the threads and closes the dom0 ports bound for the guest. */
+    @Override
+    public void close() throws InterruptedException {
+        closed = true;
+        for (Thread thread : threads) {
+            thread.interrupt();
+            thread.join(1_000);
+        }
+        try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
+            for (int port : bound) {
+                calls.close(port);
+            }
+        }
+    }
+}
