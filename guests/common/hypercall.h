@@ -66,4 +66,20 @@ static inline long HYPERVISOR_hvm_op(int op, void *arg)
     return _hypercall2(__HYPERVISOR_hvm_op, op, arg);
 }
 
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
+{
+    return _hypercall2(__HYPERVISOR_event_channel_op, cmd, arg);
+}
+
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned int vcpuid, void *arg)
+{
+    return _hypercall3(__HYPERVISOR_vcpu_op, cmd, vcpuid, arg);
+}
+
+/* 64-bit: one argument, the absolute Xen system time in ns (0 stops the timer). */
+static inline long HYPERVISOR_set_timer_op(uint64_t timeout)
+{
+    return _hypercall1(__HYPERVISOR_set_timer_op, timeout);
+}
+
 #endif

@@ -18,16 +18,21 @@
 #include <xen/memory.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/event_channel.h>
+#include <xen/vcpu.h>
+#include <xen/arch-x86/cpuid.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
 #define EARLY_CONSOLE_PORT 0x12
 
 /* Xen's errno values (xen/errno.h) we print or check. */
 #define XEN_EPERM   1
+#define XEN_ENOENT  2
 #define XEN_ESRCH   3
 #define XEN_EFAULT  14
 #define XEN_EINVAL  22
 #define XEN_ENOSYS  38
+#define XEN_ETIME   62
 
 extern uint64_t start_info_pa;          /* head.S: %ebx at entry */
 
@@ -45,6 +50,13 @@ static inline void outb(uint16_t port, uint8_t v)
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
     asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
