@@ -10,13 +10,15 @@ import xenshim.x86.cpu.CpuidLeaf;
  * The CPUID a vCPU sees: what its CPU backend supports, without the
  * backend's own hypervisor leaves (KVM's "KVMKVMKVM"), plus Xen's leaves at 0x40000000 as Xen 4.17 gives them to an HVM
  * guest (signature, version, hypercall-page MSR, time leaf, HVM leaf with vCPU
- * and domain ids). x2APIC and the TSC deadline timer are hidden: there is no
- * in-kernel local APIC for them.
+ * and domain ids). The local APIC, x2APIC and the TSC deadline timer are hidden:
+ * there is no local APIC (no in-kernel irqchip; interrupts go in with
+ * KVM_INTERRUPT), so a guest must not write EOIs to one that is not there.
  */
 public final class XenCpuidLeaves {
 
     private static final int LEAF1_ECX_X2APIC = 1 << 21;
     private static final int LEAF1_ECX_TSC_DEADLINE = 1 << 24;
+    private static final int LEAF1_EDX_APIC = 1 << 9;
 
     private XenCpuidLeaves() {
     }
@@ -35,7 +37,7 @@ public final class XenCpuidLeaves {
             }
             if (e.function() == 1) {
                 e = new CpuidLeaf(e.function(), e.index(), e.significantIndex(), e.eax(), e.ebx(),
-                        e.ecx() & ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE), e.edx());
+                        e.ecx() & ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE), e.edx() & ~LEAF1_EDX_APIC);
             }
             entries.add(e);
         }
