@@ -237,9 +237,17 @@ struct interrupt_frame;
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 /* Linux's __xen_evtchn_do_upcall, 2-level ABI, one vCPU. */
+/* bench=N: the guest clock at each upcall for the bench port (bench_mode) */
+#define BENCH_MAX 100000
+static uint64_t bench_send[BENCH_MAX], bench_up[BENCH_MAX], bench_bare[BENCH_MAX];
+static volatile uint32_t bench_seen;
+static volatile evtchn_port_t bench_port;   /* 0: no bench running */
+static uint64_t now_ns(void);
+
 __attribute__((interrupt)) static void on_upcall(struct interrupt_frame *frame)
 {
     (void)frame;
+    uint64_t entered = bench_port ? now_ns() : 0;
     lapic_eoi();
     upcalls++;
     do {
@@ -254,6 +262,8 @@ __attribute__((interrupt)) static void on_upcall(struct interrupt_frame *frame)
                 bits &= bits - 1;
                 unsigned port = w * WORD_BITS + b;
                 if (sync_test_and_clear_bit(port, sh->evtchn_pending)) {
+                    if (port == bench_port && bench_seen < BENCH_MAX)
+                        bench_up[bench_seen++] = entered;
                     port_count[port]++;
                     last_port = port;
                 }
@@ -989,24 +999,14 @@ static void pingpong_report(const char *what, long rc, const char *why, const st
            (unsigned long)r->max, extra, ok ? "" : " stopped: ", ok ? "" : (why ? why : "extra events"));
 }
 
-static void step_dom0(void)
+/* Allocates a port P for dom0, announces it on the store channel S and waits
+ * (1 s) for dom0's echo backend to bind it; 1 if it did. */
+static int dom0_port(evtchn_port_t s, evtchn_port_t *out)
 {
-    printk("evtchn: step 7: dom0 echo backend\n");
-    struct xen_hvm_param hp = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN, .value = 0 };
-    long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &hp);
-    if (rc != 0) {
-        fail("dom0 ping-pong", rc, "HVMOP_get_param(HVM_PARAM_STORE_EVTCHN) failed");
-        return;
-    }
-    evtchn_port_t s = (evtchn_port_t)hp.value;
-    if (s == 0) {
-        skip("dom0 ping-pong", "no store channel");
-        return;
-    }
     evtchn_port_t p;
-    rc = ev_alloc_unbound(0, &p);
+    long rc = ev_alloc_unbound(0, &p);
     if (!report(rc == 0 && p < NR_PORTS, "alloc_unbound for dom0", rc, "remote_dom=0 port=%u", p))
-        return;
+        return 0;
     struct evtchn_status st;
     rc = ev_status(s, &st);
     printk("evtchn: store channel S=%u: status rc=%ld %s dom=%u port=%u\n", s, rc,
@@ -1015,7 +1015,7 @@ static void step_dom0(void)
     uint64_t t0 = now_ns();
     rc = ev_send(s);
     if (!report(rc == 0, "kick store channel", rc, "EVTCHNOP_send(S=%u)", s))
-        return;
+        return 0;
     /* the backend binds P: wait (1 s) for EVTCHNOP_status(P) to say so */
     long src = 0;
     uint64_t deadline = t0 + 1000 * MS;
@@ -1031,6 +1031,28 @@ static void step_dom0(void)
                 "dom0 binds P", src, "P=%u status=%s dom=%u port=%u after_ns=%lu", p,
                 status_name(st.status), st.u.interdomain.dom, st.u.interdomain.port,
                 (unsigned long)el))
+        return 0;
+
+    *out = p;
+    return 1;
+}
+
+static void step_dom0(void)
+{
+    printk("evtchn: step 7: dom0 echo backend\n");
+    struct xen_hvm_param hp = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN, .value = 0 };
+    long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &hp);
+    if (rc != 0) {
+        fail("dom0 ping-pong", rc, "HVMOP_get_param(HVM_PARAM_STORE_EVTCHN) failed");
+        return;
+    }
+    evtchn_port_t s = (evtchn_port_t)hp.value;
+    if (s == 0) {
+        skip("dom0 ping-pong", "no store channel");
+        return;
+    }
+    evtchn_port_t p;
+    if (!dom0_port(s, &p))
         return;
 
     unsigned n = 1000;
@@ -1155,6 +1177,65 @@ static void step_peer(void)
            domid, port, l, tries, got, (unsigned long)el);
 }
 
+/* ---- bench=N and idle=MS: measurements, not checks ----------------------- */
+
+/* bench=N: N dom0 round trips (send on P, the echo, the upcall) with the guest
+ * clock at the send and at the upcall, then N bare hypercalls timed one by one.
+ * The arrays stay in guest memory for the VMM's harness (xenshim bench-events),
+ * which pairs them with the backend's own times; the line below says where. */
+static void bench_mode(unsigned long n)
+{
+    if (n > BENCH_MAX)
+        n = BENCH_MAX;
+    struct xen_hvm_param hp = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN, .value = 0 };
+    long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &hp);
+    evtchn_port_t p;
+    if (!report(rc == 0 && hp.value != 0, "bench store channel", rc, "S=%lu", (unsigned long)hp.value)
+        || !dom0_port((evtchn_port_t)hp.value, &p))
+        finish();
+    rc = ev_unmask(p);
+    if (!report(rc == 0, "bench unmask P", rc, "P=%u", p))
+        finish();
+    unsigned long done = 0;
+    bench_seen = 0;
+    bench_port = p;
+    for (; done < n; done++) {
+        uint32_t c0 = port_count[p];
+        bench_send[done] = now_ns();
+        rc = ev_send(p);
+        if (rc != 0 || !wait_spin(&port_count[p], c0 + 1, 100 * MS))
+            break;
+    }
+    bench_port = 0;
+    for (unsigned long i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        HYPERVISOR_xen_version(XENVER_version, NULL);
+        bench_bare[i] = now_ns() - t0;
+    }
+    printk("evtchn: bench events=%lu upcalls=%u send=0x%lx upcall=0x%lx bare=0x%lx\n", done, bench_seen,
+           (unsigned long)bench_send, (unsigned long)bench_up, (unsigned long)bench_bare);
+    report(done == n && bench_seen == n, "bench", rc, "events=%lu of %lu", done, n);
+    finish();
+}
+
+/* idle=MS: blocks in SCHEDOP_block until a singleshot timer MS ahead, so the
+ * VMM can measure what an idle guest costs. */
+static void idle_mode(unsigned long ms)
+{
+    uint64_t t0 = now_ns();
+    long rc = set_singleshot(t0 + ms * MS, 0);
+    if (!report(rc == 0, "idle timer", rc, "now+%lu ms", ms))
+        finish();
+    printk("evtchn: idle blocking for %lu ms\n", ms);
+    asm volatile("cli" ::: "memory");
+    rc = HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    uint64_t el = now_ns() - t0;
+    drain();
+    printk("evtchn: idle woke after %lu ns\n", (unsigned long)el);
+    report(rc == 0 && el >= ms * MS * 9 / 10, "idle block", rc, "blocked_ns=%lu", (unsigned long)el);
+    finish();
+}
+
 /* ------------------------------------------------------------------------- */
 
 void kmain(struct hvm_start_info *si)
@@ -1173,6 +1254,12 @@ void kmain(struct hvm_start_info *si)
     if (!step_upcall())
         finish();
     step_time();
+    const char *mode = cmdline_find("bench");
+    if (mode)
+        bench_mode(parse_ulong(mode, NULL));
+    mode = cmdline_find("idle");
+    if (mode)
+        idle_mode(parse_ulong(mode, NULL));
     step_timers();
     step_block();
     step_poll();

@@ -7,6 +7,7 @@ module xenshim.x86 {
     requires info.picocli;
     requires org.slf4j;
     requires ch.qos.logback.classic;
+    requires jdk.management;
 
     exports xenshim.x86;
 

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import xenshim.api.Domain;
+import xenshim.api.XenClock;
 import xenshim.api.xen.XenEvtchn;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.LocalEvents;
@@ -34,6 +35,51 @@ public final class EchoBackend implements AutoCloseable {
     private final List<Integer> bound = new CopyOnWriteArrayList<>();
     private final AtomicLong echoed = new AtomicLong();
     private volatile boolean closed;
+    private volatile Recording recording;
+
+    /**
+     * The system time of each event's wake and of its echo's send, for the first {@code capacity} events
+     * of the first bound port: what {@code xenshim bench-events} pairs with the guest's own times.
+     */
+    public static final class Recording {
+        private final XenClock clock;
+        private final long[] woke;
+        private final long[] sent;
+        private int count;
+
+        Recording(XenClock clock, int capacity) {
+            this.clock = clock;
+            this.woke = new long[capacity];
+            this.sent = new long[capacity];
+        }
+
+        public synchronized int count() {
+            return count;
+        }
+
+        public synchronized long woke(int i) {
+            return woke[java.util.Objects.checkIndex(i, count)];
+        }
+
+        public synchronized long sent(int i) {
+            return sent[java.util.Objects.checkIndex(i, count)];
+        }
+
+        private synchronized void add(long wokeAt, long sentAt) {
+            if (count < woke.length) {
+                woke[count] = wokeAt;
+                sent[count] = sentAt;
+                count++;
+            }
+        }
+    }
+
+    /** Records the times of the next {@code capacity} echoes on {@code clock}; call before {@link #start}. */
+    public Recording record(XenClock clock, int capacity) {
+        Recording r = new Recording(clock, capacity);
+        recording = r;
+        return r;
+    }
 
     /**
      * @param storePort dom0's end of the guest's store channel, where the guest announces its ports
@@ -99,7 +145,13 @@ public final class EchoBackend implements AutoCloseable {
         try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
             while (!closed) {
                 if (events.await(port, CHECK)) {
+                    Recording r = recording;
+                    long woke = r == null ? 0 : r.clock.now();
+                    long sent = r == null ? 0 : r.clock.now();
                     int rc = calls.send(port);
+                    if (r != null) {
+                        r.add(woke, sent);
+                    }
                     if (rc < 0) {
                         LOG.debug("echo backend: send on dom0 port {} failed with {}", port, rc);
                         return; // closed under us
