@@ -16,7 +16,6 @@ import static xenshim.handlers.evtchn.EvtchnStructs.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,8 +42,7 @@ class EventChannelOpHandlerTest {
     private final Domain guest = FakeDomains.guest(5);
     private final Domain other = FakeDomains.guest(6);
     private final Domain third = FakeDomains.guest(7);
-    private final Map<Integer, Domain> byId = new ConcurrentHashMap<>();
-    private final DomainDirectory directory = domid -> Optional.ofNullable(byId.get(domid));
+    private final DomainDirectory directory = FakeDomains.directory(dom0, guest, other, third);
     private final Map<Domain, List<Integer>> upcalls = new ConcurrentHashMap<>();
     private FakeGuestMemory memory;
     private long arg;
@@ -53,7 +51,6 @@ class EventChannelOpHandlerTest {
     @BeforeEach
     void setUp() {
         for (Domain d : new Domain[] {dom0, guest, other, third}) {
-            byId.put(d.domid(), d);
             List<Integer> raised = new ArrayList<>();
             upcalls.put(d, raised);
             d.state(EventChannels.KEY).bind(new ArrayEventWords(), raised::add);
@@ -608,8 +605,7 @@ class EventChannelOpHandlerTest {
 
     @Test
     void eventsSentBeforeThePlatformBindsWordsAreRecorded() {
-        Domain fresh = FakeDomains.guest(9);
-        byId.put(9, fresh);
+        Domain fresh = FakeDomains.guest(9); // its own calls look no domain up
         int ipi = bindIpi(fresh, Abi.X86_64, 0);
         assertThat(send(fresh, ipi)).isZero();
         assertThat(table(fresh).words().testPending(ipi)).isTrue();

@@ -7,9 +7,6 @@ import static xenshim.api.xen.XenErrno.XEN_ENOENT;
 import static xenshim.api.xen.XenHvm.*;
 
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,10 +38,10 @@ class HvmOpEventsTest {
     private static final long NOW = 0x0123_4567_89AB_CDEFL;
 
     private final Domain guest = FakeDomains.guest(5);
+    private final Domain other = FakeDomains.guest(6);
     private final Domain dom0 = FakeDomains.privilegedGuest(0);
     private final Domain localDom0 = new Domain(7, true, DomainType.LOCAL, new java.util.UUID(0, 7));
-    private final Map<Integer, Domain> byId = new ConcurrentHashMap<>();
-    private final DomainDirectory directory = domid -> Optional.ofNullable(byId.get(domid));
+    private final DomainDirectory directory = FakeDomains.directory(guest, other, dom0, localDom0);
     private final List<Integer> raised = new CopyOnWriteArrayList<>();
     private FakeGuestMemory memory;
     private long arg;
@@ -52,9 +49,6 @@ class HvmOpEventsTest {
 
     @BeforeEach
     void setUp() {
-        for (Domain d : new Domain[] {guest, dom0, localDom0}) {
-            byId.put(d.domid(), d);
-        }
         memory = FakeGuestMemory.standard();
         arg = memory.page(2) + 0x40;
         events = guest.state(EventChannels.KEY);
@@ -187,8 +181,6 @@ class HvmOpEventsTest {
     @Test
     void aRefusedSetAssertsNothing() {
         events.words().testAndSetUpcallPending(0);
-        Domain other = FakeDomains.guest(6);
-        byId.put(6, other);
         other.state(EventChannels.KEY).bind(new ArrayEventWords(), raised::add);
         other.state(EventChannels.KEY).words().testAndSetUpcallPending(0);
         assertThat(setCallbackIrq(guest, other.domid(), via(HVM_PARAM_CALLBACK_TYPE_VECTOR, 0xf3))).isNegative();

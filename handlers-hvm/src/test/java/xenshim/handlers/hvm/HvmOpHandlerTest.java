@@ -10,9 +10,6 @@ import static xenshim.api.xen.XenErrno.XEN_EPERM;
 import static xenshim.api.xen.XenErrno.XEN_ESRCH;
 import static xenshim.api.xen.XenHvm.*;
 
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,16 +31,12 @@ class HvmOpHandlerTest {
     private final Domain other = FakeDomains.guest(6);
     private final Domain dom0 = FakeDomains.privilegedGuest(0);
     private final Domain localDom0 = new Domain(7, true, xenshim.api.DomainType.LOCAL, new java.util.UUID(0, 7));
-    private final Map<Integer, Domain> byId = new ConcurrentHashMap<>();
-    private final DomainDirectory directory = domid -> Optional.ofNullable(byId.get(domid));
+    private final DomainDirectory directory = FakeDomains.directory(guest, other, dom0, localDom0);
     private FakeGuestMemory memory;
     private long arg;
 
     @BeforeEach
     void setUp() {
-        for (Domain d : new Domain[] {guest, other, dom0, localDom0}) {
-            byId.put(d.domid(), d);
-        }
         memory = FakeGuestMemory.standard();
         arg = memory.page(2) + 0x40;
     }
