@@ -570,4 +570,7 @@ const struct xenshim_probe_record xenshim_probe[] = {
     S(xen_hvm_evtchn_upcall_vector)
     F(xen_hvm_evtchn_upcall_vector, vcpu)
     F(xen_hvm_evtchn_upcall_vector, vector)
+
+    S(xen_hvm_get_time)
+    F(xen_hvm_get_time, now)
 };

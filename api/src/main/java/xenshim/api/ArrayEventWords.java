@@ -20,6 +20,7 @@ public final class ArrayEventWords implements EventWords {
     private final AtomicLongArray mask = new AtomicLongArray(XenEvtchn.EVTCHN_2L_NR_CHANNELS_X86_64 / 64);
     private final AtomicLongArray pendingSel = new AtomicLongArray(MAX_VCPUS);
     private final AtomicIntegerArray upcallPending = new AtomicIntegerArray(MAX_VCPUS);
+    private final AtomicIntegerArray upcallMask = new AtomicIntegerArray(MAX_VCPUS);
 
     private static boolean testAndSet(AtomicLongArray words, int bit) {
         long m = 1L << (bit & 63);
@@ -84,5 +85,15 @@ public final class ArrayEventWords implements EventWords {
     @Override
     public boolean upcallPending(int vcpu) {
         return upcallPending.get(vcpu) != 0;
+    }
+
+    @Override
+    public boolean upcallMasked(int vcpu) {
+        return upcallMask.get(vcpu) != 0;
+    }
+
+    @Override
+    public void setUpcallMask(int vcpu, boolean masked) {
+        upcallMask.set(vcpu, masked ? 1 : 0);
     }
 }

@@ -602,6 +602,23 @@ public final class EventChannels {
         }
     }
 
+    /**
+     * {@code evtchn_port_poll}, what {@code SCHEDOP_poll} asks of each port: -EINVAL for a port that is not
+     * valid ({@code port_is_valid}: beyond {@code d->max_evtchns} or the buckets allocated so far), else 1 if
+     * it is pending and 0 if not, whatever its state (a free or reserved port is usable and never pending).
+     */
+    public int poll(int port) {
+        lock.lock();
+        try {
+            if (!valid(port)) {
+                return -XEN_EINVAL;
+            }
+            return delivery.isPending(port) ? 1 : 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A port's state, for tests and diagnostics. */
     public State state(int port) {
         lock.lock();

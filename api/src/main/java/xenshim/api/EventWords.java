@@ -3,7 +3,7 @@ package xenshim.api;
 /**
  * The words of one domain's 2-level event-channel ABI: {@code shared_info.evtchn_pending[]} and
  * {@code evtchn_mask[]}, and each vCPU's {@code vcpu_info.evtchn_pending_sel} and
- * {@code evtchn_upcall_pending}. The guest writes the same words, so every operation is one atomic bit
+ * {@code evtchn_upcall_pending} and {@code evtchn_upcall_mask}. The guest writes the same words, so every operation is one atomic bit
  * operation, as Xen's {@code guest_test_and_set_bit} and friends.
  *
  * <p>Port {@code p}'s bit is bit {@code p} of the array in little-endian order, whatever the guest's word
@@ -38,4 +38,16 @@ public interface EventWords {
     boolean testAndSetUpcallPending(int vcpu);
 
     boolean upcallPending(int vcpu);
+
+    /**
+     * {@code vcpu}'s {@code evtchn_upcall_mask}: a PV guest's "events off". An HVM guest's upcall is an
+     * interrupt, gated by its {@code RFLAGS.IF} instead, and Xen does not look at this byte for it.
+     */
+    boolean upcallMasked(int vcpu);
+
+    /**
+     * Sets or clears {@code vcpu}'s {@code evtchn_upcall_mask}: Xen's {@code local_event_delivery_disable}
+     * / {@code _enable}, which {@code SCHEDOP_block} calls.
+     */
+    void setUpcallMask(int vcpu, boolean masked);
 }

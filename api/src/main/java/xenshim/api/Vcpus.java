@@ -3,6 +3,7 @@ package xenshim.api;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntConsumer;
 import xenshim.api.xen.XenVcpu;
 
@@ -27,7 +28,7 @@ public final class Vcpus {
     private final AtomicIntegerArray pollEvtchn = new AtomicIntegerArray(MAX);
     /** {@code d->poll_mask}. */
     private final AtomicIntegerArray polling = new AtomicIntegerArray(MAX);
-    private final long[] pollDeadline = new long[MAX];
+    private final AtomicLongArray pollDeadline = new AtomicLongArray(MAX);
     private final AtomicIntegerArray upcallVector = new AtomicIntegerArray(MAX);
     private final Runstate[] runstates = new Runstate[MAX];
     private final long[] runstateArea = new long[MAX];
@@ -76,6 +77,14 @@ public final class Vcpus {
         blocked.set(vcpu, 1);
     }
 
+    /**
+     * {@code vcpu_block}'s way out when events need delivery already: clears {@code _VPF_blocked} without a
+     * wake, since the vCPU is running (it is the one blocking).
+     */
+    public void cancelBlock(int vcpu) {
+        blocked.set(vcpu, 0);
+    }
+
     public boolean isBlocked(int vcpu) {
         return blocked.get(vcpu) != 0;
     }
@@ -91,16 +100,27 @@ public final class Vcpus {
     }
 
     /**
-     * The first half of {@code do_poll}: blocked, polling {@code port} (-1 for several).
-     * {@code deadline} is the system time the poll ends at, 0 for none.
+     * The first half of {@code do_poll}, before any port is looked at: {@code _VPF_blocked}, polling any port
+     * ({@code poll_evtchn} -1), set in Xen's order, so that a port becoming pending from now on wakes it.
      */
-    public void startPoll(int vcpu, int port, long deadline) {
-        pollDeadline[vcpu] = deadline;
-        pollEvtchn.set(vcpu, port);
+    public void startPoll(int vcpu) {
+        pollDeadline.set(vcpu, 0);
+        blocked.set(vcpu, 1);
+        pollEvtchn.set(vcpu, -1);
         polling.set(vcpu, 1);
     }
 
-    /** {@code do_poll}'s way out when an event is there already: not polling, not blocked. */
+    /**
+     * The second half of {@code do_poll}, once none of the ports is pending: the poll is on {@code port}
+     * alone (-1: any, for several ports or none) and times out at system time {@code deadline} (0: never).
+     * A poll woken meanwhile stays woken.
+     */
+    public void pollOn(int vcpu, int port, long deadline) {
+        pollEvtchn.set(vcpu, port);
+        pollDeadline.set(vcpu, deadline);
+    }
+
+    /** {@code do_poll}'s {@code out:} label (an event is there already, or an error): not polling, not blocked. */
     public void cancelPoll(int vcpu) {
         pollEvtchn.set(vcpu, 0);
         polling.set(vcpu, 0);
@@ -111,9 +131,18 @@ public final class Vcpus {
         return polling.get(vcpu) != 0;
     }
 
-    /** The system time {@code vcpu}'s poll times out at, 0 for none. Read by the vCPU's own loop. */
+    /** {@code v->poll_evtchn}: the one port polled; -1 any (several ports); 0 when not polling. */
+    public int polledPort(int vcpu) {
+        return isPolling(vcpu) ? pollEvtchn.get(vcpu) : 0;
+    }
+
+    /**
+     * The system time {@code vcpu}'s poll times out at; 0 for none, or when it is not polling (so a stale
+     * deadline never ends a later {@code SCHEDOP_block}). Read by the vCPU's own loop.
+     */
     public long pollDeadline(int vcpu) {
-        return pollDeadline[vcpu];
+        long deadline = pollDeadline.get(vcpu);
+        return isPolling(vcpu) ? deadline : 0;
     }
 
     /** {@code poll_timer_fn}: the poll's time is up. */

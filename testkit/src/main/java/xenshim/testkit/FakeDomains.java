@@ -1,7 +1,11 @@
 package xenshim.testkit;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import xenshim.api.Domain;
+import xenshim.api.DomainDirectory;
 import xenshim.api.DomainType;
 
 /** Domains for tests, with fixed handles so results are repeatable. */
@@ -23,5 +27,22 @@ public final class FakeDomains {
     /** The in-process dom0 of backend code. */
     public static Domain localDom0() {
         return Domain.localDom0();
+    }
+
+    /**
+     * A directory that finds these domains by id, and no other ({@code DOMID_SELF} names the caller
+     * through {@link DomainDirectory#byAnyId}, as the platform's does).
+     *
+     * @throws IllegalArgumentException if two domains share an id
+     */
+    public static DomainDirectory directory(Domain... domains) {
+        Map<Integer, Domain> byId = new HashMap<>();
+        for (Domain domain : domains) {
+            if (byId.putIfAbsent(domain.domid(), domain) != null) {
+                throw new IllegalArgumentException("two domains with id " + domain.domid());
+            }
+        }
+        Map<Integer, Domain> known = Map.copyOf(byId);
+        return domid -> Optional.ofNullable(known.get(domid));
     }
 }

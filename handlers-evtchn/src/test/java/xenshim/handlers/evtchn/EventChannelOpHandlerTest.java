@@ -16,7 +16,6 @@ import static xenshim.handlers.evtchn.EvtchnStructs.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,8 +42,7 @@ class EventChannelOpHandlerTest {
     private final Domain guest = FakeDomains.guest(5);
     private final Domain other = FakeDomains.guest(6);
     private final Domain third = FakeDomains.guest(7);
-    private final Map<Integer, Domain> byId = new ConcurrentHashMap<>();
-    private final DomainDirectory directory = domid -> Optional.ofNullable(byId.get(domid));
+    private final DomainDirectory directory = FakeDomains.directory(dom0, guest, other, third);
     private final Map<Domain, List<Integer>> upcalls = new ConcurrentHashMap<>();
     private FakeGuestMemory memory;
     private long arg;
@@ -53,7 +51,6 @@ class EventChannelOpHandlerTest {
     @BeforeEach
     void setUp() {
         for (Domain d : new Domain[] {dom0, guest, other, third}) {
-            byId.put(d.domid(), d);
             List<Integer> raised = new ArrayList<>();
             upcalls.put(d, raised);
             d.state(EventChannels.KEY).bind(new ArrayEventWords(), raised::add);
@@ -124,22 +121,38 @@ class EventChannelOpHandlerTest {
     }
 
     private long close(Domain caller, int port) {
-        return portOp(caller, Abi.X86_64, EVTCHNOP_close, CLOSE_PORT, port);
+        return close(caller, Abi.X86_64, port);
+    }
+
+    private long close(Domain caller, Abi abi, int port) {
+        return portOp(caller, abi, EVTCHNOP_close, CLOSE_PORT, port);
     }
 
     private long send(Domain caller, int port) {
-        return portOp(caller, Abi.X86_64, EVTCHNOP_send, SEND_PORT, port);
+        return send(caller, Abi.X86_64, port);
+    }
+
+    private long send(Domain caller, Abi abi, int port) {
+        return portOp(caller, abi, EVTCHNOP_send, SEND_PORT, port);
     }
 
     private long unmask(Domain caller, int port) {
-        return portOp(caller, Abi.X86_64, EVTCHNOP_unmask, UNMASK_PORT, port);
+        return unmask(caller, Abi.X86_64, port);
+    }
+
+    private long unmask(Domain caller, Abi abi, int port) {
+        return portOp(caller, abi, EVTCHNOP_unmask, UNMASK_PORT, port);
     }
 
     private long bindVcpu(Domain caller, int port, int vcpu) {
+        return bindVcpu(caller, Abi.X86_64, port, vcpu);
+    }
+
+    private long bindVcpu(Domain caller, Abi abi, int port, int vcpu) {
         clear();
-        put32(BIND_VCPU_PORT, Abi.X86_64, port);
-        put32(BIND_VCPU_VCPU, Abi.X86_64, vcpu);
-        return as(caller, Abi.X86_64).call(EVTCHNOP_bind_vcpu, arg);
+        put32(BIND_VCPU_PORT, abi, port);
+        put32(BIND_VCPU_VCPU, abi, vcpu);
+        return as(caller, abi).call(EVTCHNOP_bind_vcpu, arg);
     }
 
     /** {status, vcpu, u.dom / u.virq, u.interdomain.port}, or {errno}. */
@@ -158,9 +171,13 @@ class EventChannelOpHandlerTest {
     }
 
     private long reset(Domain caller, int dom) {
+        return reset(caller, Abi.X86_64, dom);
+    }
+
+    private long reset(Domain caller, Abi abi, int dom) {
         clear();
-        put16(RESET_DOM, Abi.X86_64, dom);
-        return as(caller, Abi.X86_64).call(EVTCHNOP_reset, arg);
+        put16(RESET_DOM, abi, dom);
+        return as(caller, abi).call(EVTCHNOP_reset, arg);
     }
 
     private EventChannels table(Domain d) {
@@ -230,10 +247,16 @@ class EventChannelOpHandlerTest {
             assertThat(bindIpi(guest, Abi.X86_32, 0)).isEqualTo(i);
         }
         assertThat(bindIpi(guest, Abi.X86_32, 0)).isEqualTo(-XEN_ENOSPC);
+        assertThat(allocUnbound(guest, Abi.X86_32, XenDomains.DOMID_SELF, 0)).isEqualTo(-XEN_ENOSPC);
+        assertThat(bindVirq(guest, Abi.X86_32, VIRQ_TIMER, 0)).isEqualTo(-XEN_ENOSPC);
+        int remote = allocUnbound(other, Abi.X86_32, XenDomains.DOMID_SELF, guest.domid());
+        assertThat(bindInterdomain(guest, Abi.X86_32, other.domid(), remote)).isEqualTo(-XEN_ENOSPC);
         assertThat(table(guest).maxPorts()).isEqualTo(1024);
         assertThat(table(guest).bitsPerWord()).isEqualTo(32);
         // the width is latched once: a later 64-bit call does not grow it
         assertThat(bindIpi(guest, Abi.X86_64, 0)).isEqualTo(-XEN_ENOSPC);
+        assertThat(close(guest, Abi.X86_32, 1023)).isZero();
+        assertThat(bindIpi(guest, Abi.X86_32, 0)).isEqualTo(1023);
     }
 
     @Test
@@ -343,29 +366,150 @@ class EventChannelOpHandlerTest {
         assertThat(bindVirq(guest, Abi.X86_64, VIRQ_TIMER, 0)).isEqualTo(port);
     }
 
-    // ---- isolation -----------------------------------------------------------------------------------------
-
-    @Test
-    void aGuestReachesOnlyItsOwnPorts() {
-        int theirs = bindIpi(other, Abi.X86_64, 0);
-        assertThat(theirs).isEqualTo(1);
-        // a port number names a port of the caller's own table: the guest's port 1 is free
-        assertThat(close(guest, theirs)).isEqualTo(-XEN_EINVAL);
-        assertThat(send(guest, theirs)).isEqualTo(-XEN_EINVAL);
-        assertThat(unmask(guest, theirs)).isZero(); // a valid port of its own, free: nothing to deliver
-        assertThat(table(other).state(theirs)).isEqualTo(EventChannels.State.IPI);
-        assertThat(table(other).delivery().isPending(theirs)).isFalse();
-        // another domain's status and reset are for its controller
-        assertThat(status(guest, Abi.X86_64, other.domid(), theirs)).containsExactly(-XEN_EPERM);
-        assertThat(reset(guest, other.domid())).isEqualTo(-XEN_EPERM);
-        assertThat(allocUnbound(guest, Abi.X86_64, other.domid(), guest.domid())).isEqualTo(-XEN_EPERM);
-        assertThat(table(other).state(theirs)).isEqualTo(EventChannels.State.IPI);
-    }
+    // ---- isolation, and the port sub-ops in both ABIs -------------------------------------------------------
 
     @Test
     void statusOfAnInvalidPortIsEinvalBeforeThePermissionCheck() {
         assertThat(status(guest, Abi.X86_64, other.domid(), 5000)).containsExactly(-XEN_EINVAL);
         assertThat(status(guest, Abi.X86_64, 42, 1)).containsExactly(-XEN_ESRCH);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void aDomUTouchesNoPortOfAnotherDomainInEitherAbi(Abi abi) {
+        int ipi = bindIpi(other, abi, 0);
+        int forThird = allocUnbound(other, abi, XenDomains.DOMID_SELF, third.domid());
+        int console = bindVirq(other, abi, VIRQ_CONSOLE, 0);
+        table(other).words().setMask(ipi);
+        assertThat(send(other, abi, ipi)).isZero(); // pending, masked
+
+        // a port number names a port of the caller's own table, where these are free
+        for (int port : new int[] {ipi, forThird, console}) {
+            assertThat(close(guest, abi, port)).isEqualTo(-XEN_EINVAL);
+            assertThat(send(guest, abi, port)).isEqualTo(-XEN_EINVAL);
+            assertThat(bindVcpu(guest, abi, port, 0)).isEqualTo(-XEN_EINVAL);
+            assertThat(unmask(guest, abi, port)).isZero(); // its own valid, free port: nothing to deliver
+        }
+        // binding to another domain's port takes one reserved for the caller
+        assertThat(bindInterdomain(guest, abi, other.domid(), forThird)).isEqualTo(-XEN_EINVAL);
+        assertThat(bindInterdomain(guest, abi, other.domid(), ipi)).isEqualTo(-XEN_EINVAL);
+        assertThat(bindInterdomain(guest, abi, other.domid(), console)).isEqualTo(-XEN_EINVAL);
+        // status, alloc_unbound and reset of another domain are for its controller (XSM_TARGET)
+        assertThat(status(guest, abi, other.domid(), ipi)).containsExactly(-XEN_EPERM);
+        assertThat(allocUnbound(guest, abi, other.domid(), guest.domid())).isEqualTo(-XEN_EPERM);
+        assertThat(allocUnbound(guest, abi, other.domid(), XenDomains.DOMID_SELF)).isEqualTo(-XEN_EPERM);
+        assertThat(reset(guest, abi, other.domid())).isEqualTo(-XEN_EPERM);
+
+        // the other domain's table is as it was, and it was told nothing
+        assertThat(status(other, abi, XenDomains.DOMID_SELF, ipi)).containsExactly(EVTCHNSTAT_ipi, 0, 0, 0);
+        assertThat(status(other, abi, XenDomains.DOMID_SELF, forThird))
+                .containsExactly(EVTCHNSTAT_unbound, 0, third.domid(), 0);
+        assertThat(status(other, abi, XenDomains.DOMID_SELF, console))
+                .containsExactly(EVTCHNSTAT_virq, 0, VIRQ_CONSOLE, 0);
+        assertThat(table(other).state(console + 1)).isEqualTo(EventChannels.State.FREE);
+        assertThat(table(other).delivery().isMasked(ipi)).isTrue();
+        assertThat(table(other).delivery().isPending(ipi)).isTrue();
+        assertThat(upcalls.get(other)).isEmpty();
+        // nor did the guest gain a port
+        for (int port = 1; port <= console + 1; port++) {
+            assertThat(table(guest).state(port)).isEqualTo(EventChannels.State.FREE);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void whatTheTwoLevelAbiLetsOneDomainDoToAnother(Abi abi) {
+        int remote = allocUnbound(other, abi, XenDomains.DOMID_SELF, guest.domid());
+        int local = bindInterdomain(guest, abi, other.domid(), remote); // a port reserved for the guest
+        assertThat(local).isPositive();
+
+        // notify the peer's end, and only that
+        assertThat(send(guest, abi, local)).isZero();
+        assertThat(table(other).delivery().isPending(remote)).isTrue();
+        assertThat(upcalls.get(other)).containsExactly(0);
+        assertThat(status(other, abi, XenDomains.DOMID_SELF, remote))
+                .containsExactly(EVTCHNSTAT_interdomain, 0, guest.domid(), local);
+
+        // close its own end: the peer's becomes unbound, reserved for the guest, and stays the peer's
+        assertThat(close(guest, abi, local)).isZero();
+        assertThat(status(other, abi, XenDomains.DOMID_SELF, remote))
+                .containsExactly(EVTCHNSTAT_unbound, 0, guest.domid(), 0);
+        assertThat(close(guest, abi, remote)).as("the guest's own port %d, free", remote).isEqualTo(-XEN_EINVAL);
+        assertThat(send(guest, abi, local)).isEqualTo(-XEN_EINVAL);
+        assertThat(table(other).state(remote)).isEqualTo(EventChannels.State.UNBOUND);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void aControlDomainQueriesAndAllocatesButReachesNoPortOfARunningGuest(Abi abi) {
+        int ipi = bindIpi(guest, abi, 0);
+        assertThat(status(dom0, abi, guest.domid(), ipi)).containsExactly(EVTCHNSTAT_ipi, 0, 0, 0);
+        int forDom0 = allocUnbound(dom0, abi, guest.domid(), XenDomains.DOMID_SELF);
+        assertThat(status(guest, abi, XenDomains.DOMID_SELF, forDom0))
+                .containsExactly(EVTCHNSTAT_unbound, 0, dom0.domid(), 0);
+        assertThat(reset(dom0, abi, guest.domid())).as("not paused").isEqualTo(-XEN_EINVAL);
+        // a port number names dom0's own table
+        assertThat(close(dom0, abi, ipi)).isEqualTo(-XEN_EINVAL);
+        assertThat(send(dom0, abi, ipi)).isEqualTo(-XEN_EINVAL);
+        assertThat(table(guest).state(ipi)).isEqualTo(EventChannels.State.IPI);
+        assertThat(table(guest).state(forDom0)).isEqualTo(EventChannels.State.UNBOUND);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void anUnknownDomainIsEsrchForEveryOpThatNamesOne(Abi abi) {
+        for (Domain caller : new Domain[] {guest, dom0}) {
+            assertThat(allocUnbound(caller, abi, 42, XenDomains.DOMID_SELF)).isEqualTo(-XEN_ESRCH);
+            assertThat(bindInterdomain(caller, abi, 42, 1)).isEqualTo(-XEN_ESRCH);
+            assertThat(status(caller, abi, 42, 1)).containsExactly(-XEN_ESRCH);
+            assertThat(reset(caller, abi, 42)).isEqualTo(-XEN_ESRCH);
+        }
+        // alloc_unbound does not look remote_dom up
+        assertThat(allocUnbound(guest, abi, XenDomains.DOMID_SELF, 42)).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void allocUnboundInAFullForeignTableIsEnospcBeforeThePermissionCheck(Abi abi) {
+        table(other).latchSharedInfoWidth(abi);
+        while (table(other).bindIpi(0) > 0) {
+            // fill it
+        }
+        assertThat(allocUnbound(guest, abi, other.domid(), guest.domid())).isEqualTo(-XEN_ENOSPC);
+        assertThat(allocUnbound(dom0, abi, other.domid(), guest.domid())).isEqualTo(-XEN_ENOSPC);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void closeSendUnmaskBindVcpuStatusAndResetInEitherAbi(Abi abi) {
+        table(guest).setMaxVcpus(2);
+        int ipi = bindIpi(guest, abi, 1);
+        int unbound = allocUnbound(guest, abi, XenDomains.DOMID_SELF, other.domid());
+
+        assertThat(send(guest, abi, ipi)).isZero();
+        assertThat(upcalls.get(guest)).containsExactly(1);
+        assertThat(send(guest, abi, 4096)).isEqualTo(-XEN_EINVAL);
+
+        table(guest).words().setMask(unbound);
+        assertThat(unmask(guest, abi, unbound)).isZero();
+        assertThat(table(guest).delivery().isMasked(unbound)).isFalse();
+        assertThat(unmask(guest, abi, 4096)).isEqualTo(-XEN_EINVAL);
+
+        assertThat(bindVcpu(guest, abi, unbound, 1)).isZero();
+        assertThat(bindVcpu(guest, abi, ipi, 0)).isEqualTo(-XEN_EINVAL);
+        assertThat(bindVcpu(guest, abi, unbound, 2)).isEqualTo(-XEN_ENOENT);
+
+        assertThat(status(guest, abi, XenDomains.DOMID_SELF, ipi)).containsExactly(EVTCHNSTAT_ipi, 1, 0, 0);
+        assertThat(status(guest, abi, XenDomains.DOMID_SELF, unbound))
+                .containsExactly(EVTCHNSTAT_unbound, 1, other.domid(), 0);
+        assertThat(status(guest, abi, XenDomains.DOMID_SELF, 4096)).containsExactly(-XEN_EINVAL);
+
+        assertThat(close(guest, abi, ipi)).isZero();
+        assertThat(close(guest, abi, ipi)).isEqualTo(-XEN_EINVAL);
+
+        assertThat(reset(guest, abi, XenDomains.DOMID_SELF)).isZero();
+        assertThat(table(guest).state(unbound)).isEqualTo(EventChannels.State.FREE);
+        assertThat(reset(guest, abi, 42)).isEqualTo(-XEN_ESRCH);
     }
 
     // ---- bind_virq, bind_ipi, bind_vcpu ----------------------------------------------------------------------
@@ -461,8 +605,7 @@ class EventChannelOpHandlerTest {
 
     @Test
     void eventsSentBeforeThePlatformBindsWordsAreRecorded() {
-        Domain fresh = FakeDomains.guest(9);
-        byId.put(9, fresh);
+        Domain fresh = FakeDomains.guest(9); // its own calls look no domain up
         int ipi = bindIpi(fresh, Abi.X86_64, 0);
         assertThat(send(fresh, ipi)).isZero();
         assertThat(table(fresh).words().testPending(ipi)).isTrue();

@@ -91,7 +91,7 @@ final class HvmParamValues {
             case HVM_PARAM_MCA_CAP -> rc = value != 0 ? -XEN_EINVAL : 0;
             default -> {
                 // CALLBACK_IRQ: the raw value is stored and the call succeeds whatever its type
-                // (hvm_set_callback_via); delivery comes with event channels.
+                // (hvm_set_callback_via); HvmOpHandler asserts the upcalls for the vector type.
                 // STORE_EVTCHN, CONSOLE_EVTCHN, VM_GENERATION_ID_ADDR and the toolstack's pfns: verbatim.
             }
         }

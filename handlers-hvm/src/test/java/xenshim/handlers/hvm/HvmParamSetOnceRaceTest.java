@@ -94,7 +94,8 @@ class HvmParamSetOnceRaceTest {
     private final class Setter {
         private final FakeGuestMemory memory = FakeGuestMemory.of(0x10000, 1);
         private final HandlerHarness harness = HandlerHarness.of(new HvmOpHandler(
-                domid -> Optional.of(guest).filter(g -> g.domid() == domid))).domain(dom0).memory(memory);
+                domid -> Optional.of(guest).filter(g -> g.domid() == domid), new FixedClock(0)))
+                .domain(dom0).memory(memory);
         private final int index;
         private final long value;
 

@@ -9,20 +9,24 @@ import jakarta.inject.Inject;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
+import xenshim.api.Abi;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
 import xenshim.api.DomainDirectory;
+import xenshim.api.EventChannels;
 import xenshim.api.GuestMemory;
 import xenshim.api.Hypercall;
 import xenshim.api.HypercallHandler;
 import xenshim.api.ShutdownState;
+import xenshim.api.Vcpus;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenSched;
 
 /**
  * {@code sched_op(int cmd, void *arg)}, as Xen 4.17's {@code do_sched_op}
  * (and {@code compat_sched_op}, the same code) serves it under the dummy XSM
- * policy. The structs used here are the same in both ABIs.
+ * policy. The structs are the same in both ABIs but {@code struct sched_poll}
+ * (24 bytes, 16 in compat: its {@code ports} handle is 4 bytes there).
  *
  * <ul>
  * <li>{@code SCHEDOP_yield}: yields the vCPU's thread; 0.</li>
@@ -46,13 +50,49 @@ import xenshim.api.xen.XenSched;
  *     ({@code -EFAULT}); a pcpu at or above the host's CPU count is
  *     {@code -EINVAL} (Xen: {@code NR_CPUS}); else 0 — xenshim pins no
  *     vCPU thread, so the override has no effect.</li>
- * <li>{@code SCHEDOP_block}, {@code SCHEDOP_poll}: {@code -ENOSYS} for now;
- *     they need event channels to wake the vCPU.</li>
+ * <li>{@code SCHEDOP_block} ({@code vcpu_block_enable_events}): clears the
+ *     vCPU's {@code evtchn_upcall_mask}, blocks it, and unblocks it at once if
+ *     events need delivery; 0. Blocking is a state ({@link Vcpus}) that the
+ *     vCPU loop obeys once the call returns: it parks the vCPU until an event
+ *     upcall unblocks it.</li>
+ * <li>{@code SCHEDOP_poll}: reads {@code struct sched_poll} ({@code -EFAULT})
+ *     and runs {@code do_poll}: more than 128 ports {@code -EINVAL}; the vCPU
+ *     is blocked and polling any port before anything is looked at; events
+ *     needing delivery return 0 at once; then each {@code evtchn_port_t} of
+ *     the list is read ({@code -EFAULT}) and asked {@code evtchn_port_poll}
+ *     ({@link EventChannels#poll}): a port that is not valid is
+ *     {@code -EINVAL}, a pending one returns 0 at once. Otherwise the vCPU
+ *     stays blocked, polling the one port it named (any port for several),
+ *     until one becomes pending ({@link Vcpus#checkPollers}), an event
+ *     upcall, or the {@code timeout} (absolute system time in ns, 0 for
+ *     none: {@link Vcpus#pollDeadline}); 0. Every early way out leaves it
+ *     neither blocked nor polling, as Xen's {@code out:} label.
+ *     {@code guest_handle_okay} never fails for a translated (HVM) domain
+ *     ({@code paging_mode_external}), so a bad list is found port by port.</li>
  * <li>anything else: {@code -ENOSYS}.</li>
  * </ul>
+ *
+ * <p>"Events need delivery" ({@code local_events_need_delivery}) is taken as
+ * {@code evtchn_upcall_pending} set for the vCPU. Xen's
+ * {@code hvm_local_events_need_delivery} also asks that the upcall could be
+ * taken now ({@code !hvm_interrupt_blocked}: {@code RFLAGS.IF} set, no
+ * interrupt shadow), which a handler cannot see; a guest blocks with
+ * interrupts enabled ({@code sti; hlt}-style), so the two agree for it. A
+ * guest that blocks with interrupts off and an upcall pending returns at once
+ * here, where Xen would leave it blocked until another wake.
+ *
+ * <p>The state is the caller's {@link Vcpus} and {@link EventChannels}, so a
+ * vCPU blocked through one handler is woken the same after a swap. An
+ * in-process caller ({@code Lcall}) has no vCPU loop: the state it sets is
+ * never waited on.
  */
 @Hypercall(Hypercalls.__HYPERVISOR_sched_op)
 public final class SchedOpHandler implements HypercallHandler {
+
+    /** {@code do_poll}'s "fairly arbitrary limit" on {@code nr_ports}. */
+    static final int MAX_POLL_PORTS = 128;
+    /** {@code sizeof(evtchn_port_t)}. */
+    private static final long EVTCHN_PORT_SIZE = 4;
 
     private final DomainDirectory domains;
     private final ScheduledExecutorService timer;
@@ -99,8 +139,66 @@ public final class SchedOpHandler implements HypercallHandler {
             case XenSched.SCHEDOP_remote_shutdown -> remoteShutdown(ctx, arg);
             case XenSched.SCHEDOP_watchdog -> watchdog(ctx, arg);
             case XenSched.SCHEDOP_pin_override -> pinOverride(ctx, arg);
-            default -> -XEN_ENOSYS; // SCHEDOP_block and SCHEDOP_poll too, until event channels
+            case XenSched.SCHEDOP_block -> block(ctx);
+            case XenSched.SCHEDOP_poll -> poll(ctx, arg);
+            default -> -XEN_ENOSYS;
         };
+    }
+
+    /** {@code local_events_need_delivery}, as this HVM shim takes it: {@code evtchn_upcall_pending} is set. */
+    private static boolean eventsNeedDelivery(EventChannels events, int vcpu) {
+        return events.words().upcallPending(vcpu);
+    }
+
+    /** {@code vcpu_block_enable_events}. */
+    private static long block(CallContext ctx) {
+        int vcpu = ctx.vcpuId();
+        EventChannels events = ctx.domain().state(EventChannels.KEY);
+        Vcpus vcpus = ctx.domain().state(Vcpus.KEY);
+        events.words().setUpcallMask(vcpu, false); // local_event_delivery_enable
+        vcpus.block(vcpu);
+        if (eventsNeedDelivery(events, vcpu)) { // checked after blocking: a wake cannot slip in between
+            vcpus.cancelBlock(vcpu);
+        }
+        return 0;
+    }
+
+    /** {@code SCHEDOP_poll}: {@code copy_from_guest} of {@code struct sched_poll}, then {@code do_poll}. */
+    private static long poll(CallContext ctx, long arg) {
+        GuestMemory memory = ctx.memory();
+        Abi abi = ctx.abi();
+        long ports = abi.readULong(memory, arg + SchedStructs.POLL_PORTS.offset(abi));
+        long nrPorts = Integer.toUnsignedLong(memory.read32(arg + SchedStructs.POLL_NR_PORTS.offset(abi)));
+        long timeout = memory.read64(arg + SchedStructs.POLL_TIMEOUT.offset(abi));
+        if (nrPorts > MAX_POLL_PORTS) {
+            return -XEN_EINVAL;
+        }
+        // guest_handle_okay(ports, nr_ports) holds for every translated domain: nothing to check here.
+        int vcpu = ctx.vcpuId();
+        EventChannels events = ctx.domain().state(EventChannels.KEY);
+        Vcpus vcpus = ctx.domain().state(Vcpus.KEY);
+        vcpus.startPoll(vcpu);
+        boolean polling = false;
+        try {
+            if (eventsNeedDelivery(events, vcpu)) {
+                return 0;
+            }
+            int port = 0;
+            for (long i = 0; i < nrPorts; i++) {
+                port = memory.read32(ports + i * EVTCHN_PORT_SIZE); // a fault is -EFAULT, through out:
+                int pending = events.poll(port);
+                if (pending != 0) {
+                    return Math.min(pending, 0); // -EINVAL, or 0: that port is pending
+                }
+            }
+            vcpus.pollOn(vcpu, nrPorts == 1 ? port : -1, timeout);
+            polling = true;
+            return 0;
+        } finally {
+            if (!polling) {
+                vcpus.cancelPoll(vcpu); // out:
+            }
+        }
     }
 
     private long remoteShutdown(CallContext ctx, long arg) {

@@ -15,6 +15,10 @@ final class SchedStructs {
 
     static final Member PIN_OVERRIDE_PCPU = Member.of(l -> l.sched_pin_override, "pcpu");
 
+    static final Member POLL_PORTS = Member.of(l -> l.sched_poll, "ports");
+    static final Member POLL_NR_PORTS = Member.of(l -> l.sched_poll, "nr_ports");
+    static final Member POLL_TIMEOUT = Member.of(l -> l.sched_poll, "timeout");
+
     private SchedStructs() {
     }
 }

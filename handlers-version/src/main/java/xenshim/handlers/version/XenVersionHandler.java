@@ -48,7 +48,9 @@ public final class XenVersionHandler implements HypercallHandler {
      * {@code do_xen_version} builds it: translated paging, the HVM callback
      * vector and safe pvclock, vNUMA memory_op, not direct-mapped; no
      * {@code hvm_pirqs}, since xenshim guests are PVH-style with no emulated
-     * PIRQs. 0x12305.
+     * PIRQs. 0x12305. {@code XENFEAT_hvm_callback_vector} is Xen's for every
+     * non-PV domain, and the upcall delivery xenshim has: the vector type of
+     * {@code HVM_PARAM_CALLBACK_IRQ} and {@code HVMOP_set_evtchn_upcall_vector}.
      */
     static final int HVM_FEATURES = bit(XenFeatures.XENFEAT_memory_op_vnode_supported)
             | bit(XenFeatures.XENFEAT_writable_page_tables)

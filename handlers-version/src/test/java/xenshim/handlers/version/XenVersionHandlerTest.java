@@ -301,6 +301,32 @@ class XenVersionHandlerTest {
                 XenFeatures.XENFEAT_hvm_pirqs, XenFeatures.XENFEAT_linux_rsdp_unrestricted)).isZero();
     }
 
+    /**
+     * {@code XENFEAT_hvm_callback_vector} tells a guest it may take its event upcalls as a plain vector
+     * ({@code HVM_PARAM_CALLBACK_IRQ} of type {@code HVM_PARAM_CALLBACK_TYPE_VECTOR}, or per vCPU with
+     * {@code HVMOP_set_evtchn_upcall_vector}) rather than on an emulated interrupt line. It stays advertised
+     * because Xen 4.17 advertises it: {@code do_xen_version} sets it, with {@code hvm_safe_pvclock}, for every
+     * domain that is not PV, whatever the domain was created with (common/kernel.c, {@code XENVER_get_features},
+     * the {@code is_pv_domain(d)} else-branch). And it is the delivery xenshim offers: the vector type asserts
+     * the upcalls (hvm_op) that the runtime injects, while the GSI and PCI INTx types need an emulated
+     * interrupt controller it does not have. A Linux guest that saw it cleared would fall back to those and
+     * get no events. The in-process dom0 takes no upcalls and is not told.
+     */
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void hvmCallbackVectorIsAdvertisedToEveryHvmDomainAsXen417Does(Abi abi) {
+        int bit = bits(XenFeatures.XENFEAT_hvm_callback_vector);
+        for (Domain domain : new Domain[] {FakeDomains.guest(3), FakeDomains.privilegedGuest(4),
+                FakeDomains.localDom0()}) {
+            HandlerHarness harness = harness(abi, domain); // poisons the buffer
+            memory.write32(buffer, 0);
+            assertThat(harness.call(XENVER_get_features, buffer)).isZero();
+            int submap = memory.read32(buffer + AbiLayouts.offset(abi.layouts().xen_feature_info, "submap"));
+            assertThat(submap & bit).as("%s", domain)
+                    .isEqualTo(domain.type() == xenshim.api.DomainType.HVM ? bit : 0);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Abi.class)
     void featureSubmapOtherThanZeroIsInvalidAndNothingIsWritten(Abi abi) {
