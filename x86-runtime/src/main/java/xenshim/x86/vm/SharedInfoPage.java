@@ -154,6 +154,20 @@ final class SharedInfoPage implements SharedInfo, EventWords {
         return info != NONE && host.get(ValueLayout.JAVA_BYTE, info) != 0;
     }
 
+    @Override
+    public boolean upcallMasked(int vcpu) {
+        long mask = vcpuInfoMember(vcpu, "evtchn_upcall_mask");
+        return mask != NONE && host.get(ValueLayout.JAVA_BYTE, mask) != 0;
+    }
+
+    @Override
+    public void setUpcallMask(int vcpu, boolean masked) {
+        long mask = vcpuInfoMember(vcpu, "evtchn_upcall_mask");
+        if (mask != NONE) {
+            host.set(ValueLayout.JAVA_BYTE, mask, (byte) (masked ? 1 : 0));
+        }
+    }
+
     // ---- SharedInfo -----------------------------------------------------------------------------------------
 
     /**
