@@ -3,6 +3,7 @@ package xenshim.testkit;
 import java.util.UUID;
 import xenshim.api.Domain;
 import xenshim.api.DomainType;
+import xenshim.api.VcpuTimers;
 
 /** Domains for tests, with fixed handles so results are repeatable. */
 public final class FakeDomains {
@@ -23,5 +24,18 @@ public final class FakeDomains {
     /** The in-process dom0 of backend code. */
     public static Domain localDom0() {
         return Domain.localDom0();
+    }
+
+    /**
+     * Attaches to {@code domain} the {@link VcpuTimers} a platform attaches to every guest, on
+     * {@code timers} and their clock, so the test decides when they fire.
+     *
+     * @return the attached timers
+     * @throws IllegalStateException if the domain has its timers already
+     */
+    public static VcpuTimers attachVcpuTimers(Domain domain, TestingTimers timers) {
+        VcpuTimers vcpuTimers = new VcpuTimers(domain, timers.clock(), timers);
+        domain.attach(VcpuTimers.KEY, vcpuTimers);
+        return vcpuTimers;
     }
 }
