@@ -3,39 +3,27 @@ package xenshim.handlers.vcpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static xenshim.api.xen.XenErrno.XEN_EIO;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import xenshim.api.Abi;
 import xenshim.api.Domain;
-import xenshim.api.EventChannels;
 import xenshim.api.VcpuTimers;
-import xenshim.api.xen.XenEvtchn;
 import xenshim.testkit.FakeDomains;
 import xenshim.testkit.HandlerHarness;
-import xenshim.testkit.TestingClock;
 import xenshim.testkit.TestingTimers;
 
 /** {@code set_timer_op} through the testkit's harness, in both ABIs (compat passes the timeout in two registers). */
 class SetTimerOpHandlerTest {
 
-    private static final long MS = 1_000_000;
+    private static final long MS = TimedGuest.MS;
+    /** A minute after boot: above 2^32 ns, so both halves of a compat timeout matter. */
     private static final long NOW = 60_000 * MS;
 
-    private final TestingTimers timers = new TestingTimers(TestingClock.at(NOW));
-    private final Domain domain = FakeDomains.guest(4);
-    private VcpuTimers vcpuTimers;
-    private EventChannels channels;
-    private int port;
-
-    @BeforeEach
-    void setUp() {
-        vcpuTimers = FakeDomains.attachVcpuTimers(domain, timers);
-        channels = domain.state(EventChannels.KEY);
-        channels.setMaxVcpus(2);
-        port = channels.bindVirq(XenEvtchn.VIRQ_TIMER, 0);
-    }
+    private final TimedGuest guest = new TimedGuest(4, NOW);
+    private final TestingTimers timers = guest.timers;
+    private final Domain domain = guest.domain;
+    private final VcpuTimers vcpuTimers = guest.vcpuTimers;
 
     /** set_timer_op(timeout) as a vCPU of {@code abi} passes it. */
     private long setTimer(Abi abi, int vcpu, long timeout) {
@@ -44,7 +32,7 @@ class SetTimerOpHandlerTest {
     }
 
     private boolean pending() {
-        return channels.delivery().isPending(port);
+        return guest.timerPending();
     }
 
     @ParameterizedTest

@@ -12,7 +12,6 @@ import static xenshim.api.xen.XenVcpu.*;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,12 +22,10 @@ import xenshim.api.SharedInfo;
 import xenshim.api.ShutdownState;
 import xenshim.api.VcpuTimers;
 import xenshim.api.Vcpus;
-import xenshim.api.xen.XenEvtchn;
 import xenshim.api.xen.XenSched;
 import xenshim.testkit.FakeDomains;
 import xenshim.testkit.FakeGuestMemory;
 import xenshim.testkit.HandlerHarness;
-import xenshim.testkit.TestingClock;
 import xenshim.testkit.TestingTimers;
 
 /**
@@ -38,28 +35,19 @@ import xenshim.testkit.TestingTimers;
  */
 class VcpuOpHandlerTest {
 
-    private static final long MS = 1_000_000;
+    private static final long MS = TimedGuest.MS;
     /** The clock starts 1 s after boot. */
     private static final long BOOT = 1_000 * MS;
 
-    private final TestingTimers timers = new TestingTimers(TestingClock.at(BOOT));
-    private final Domain domain = FakeDomains.guest(3);
+    private final TimedGuest guest = new TimedGuest(3, BOOT); // vCPU 1 exists but is down (never brought up)
+    private final TestingTimers timers = guest.timers;
+    private final Domain domain = guest.domain;
+    private final VcpuTimers vcpuTimers = guest.vcpuTimers;
+    private final EventChannels channels = guest.channels;
+    private final Vcpus vcpus = domain.state(Vcpus.KEY);
     private final FakeGuestMemory memory = FakeGuestMemory.standard();
     private final long arg = memory.page(1) + 0x40;
     private final long area = memory.page(2) + 0x80;
-    private VcpuTimers vcpuTimers;
-    private EventChannels channels;
-    private Vcpus vcpus;
-    private int timerPort;
-
-    @BeforeEach
-    void setUp() {
-        vcpuTimers = FakeDomains.attachVcpuTimers(domain, timers);
-        channels = domain.state(EventChannels.KEY);
-        channels.setMaxVcpus(2); // vCPU 1 exists but is down (never brought up)
-        vcpus = domain.state(Vcpus.KEY);
-        timerPort = channels.bindVirq(XenEvtchn.VIRQ_TIMER, 0);
-    }
 
     private HandlerHarness harness(Abi abi) {
         return HandlerHarness.of(new VcpuOpHandler()).domain(domain).memory(memory).abi(abi);
@@ -69,11 +57,8 @@ class VcpuOpHandlerTest {
         return harness(abi).call(cmd, Integer.toUnsignedLong(vcpu), argument);
     }
 
-    /** Whether VIRQ_TIMER is pending on vCPU 0's port; clears it, as the guest's handler would. */
     private boolean takeTimerEvent() {
-        boolean pending = channels.delivery().isPending(timerPort);
-        channels.delivery().clearPending(timerPort);
-        return pending;
+        return guest.takeTimerEvent();
     }
 
     // ---- the vCPU must exist ---------------------------------------------------------------------------
