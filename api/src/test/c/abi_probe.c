@@ -34,6 +34,7 @@
 #include <xen/elfnote.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/hvm/hvm_vcpu.h>
 #include <xen/arch-x86/cpuid.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
@@ -573,4 +574,9 @@ const struct xenshim_probe_record xenshim_probe[] = {
 
     S(xen_hvm_get_time)
     F(xen_hvm_get_time, now)
+
+    S(vcpu_hvm_context)
+    F(vcpu_hvm_context, mode)
+    F(vcpu_hvm_context, pad)
+    F(vcpu_hvm_context, cpu_regs)
 };

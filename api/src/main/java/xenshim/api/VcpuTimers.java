@@ -58,18 +58,24 @@ public final class VcpuTimers {
     }
 
     /**
-     * {@code vcpu_set_periodic_timer}: fires every {@code periodNs} from now, first at now + period;
-     * 0 stops it.
+     * {@code vcpu_set_periodic_timer}: fires every {@code periodNs}; 0 stops it. As Xen's
+     * {@code vcpu_periodic_timer_work_locked}, the first event is sent at once if a period has passed since
+     * the vCPU's last periodic event (a vCPU that never had one: since system time 0), else at the end of
+     * that period; each later one a period after the one before.
      */
-    public synchronized void setPeriodic(int vcpu, long periodNs) {
-        cancel(periodic, vcpu);
-        period[vcpu] = periodNs;
-        if (periodNs == 0 || stopped) {
-            return;
+    public void setPeriodic(int vcpu, long periodNs) {
+        boolean send;
+        synchronized (this) {
+            cancel(periodic, vcpu);
+            period[vcpu] = periodNs;
+            if (periodNs == 0 || stopped) {
+                return;
+            }
+            send = periodicWork(vcpu, periodNs);
         }
-        long now = clock.now();
-        periodicLast[vcpu] = now;
-        armPeriodic(vcpu, now + periodNs);
+        if (send) {
+            sendTimerEvent(vcpu);
+        }
     }
 
     /** {@code v->periodic_period}: 0 when stopped. */
@@ -114,18 +120,33 @@ public final class VcpuTimers {
             if (period[vcpu] != armedPeriod || periodic[vcpu] == null || stopped) {
                 return;
             }
-            long now = clock.now();
-            long next = periodicLast[vcpu] + armedPeriod;
-            send = now >= next;
-            if (send) {
-                periodicLast[vcpu] = now;
-                next = now + armedPeriod;
-            }
-            armPeriodic(vcpu, next);
+            send = periodicWork(vcpu, armedPeriod);
         }
         if (send) {
             sendTimerEvent(vcpu);
         }
+    }
+
+    /**
+     * Arms the next periodic event; whether one is due now (the caller sends it, outside the lock). The sums
+     * saturate where Xen's {@code s_time_t} ones would wrap negative (a period near {@code STIME_DELTA_MAX}),
+     * which would fire the timer at once, again and again.
+     */
+    private boolean periodicWork(int vcpu, long p) {
+        long now = clock.now();
+        long next = saturatingAdd(periodicLast[vcpu], p);
+        boolean send = now >= next;
+        if (send) {
+            periodicLast[vcpu] = now;
+            next = saturatingAdd(now, p);
+        }
+        armPeriodic(vcpu, next);
+        return send;
+    }
+
+    private static long saturatingAdd(long time, long period) {
+        long sum = time + period;
+        return sum < time ? Long.MAX_VALUE : sum;
     }
 
     /** {@code send_timer_event}: {@code VIRQ_TIMER} on {@code vcpu}. */

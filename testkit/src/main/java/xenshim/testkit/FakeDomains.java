@@ -7,6 +7,7 @@ import java.util.UUID;
 import xenshim.api.Domain;
 import xenshim.api.DomainDirectory;
 import xenshim.api.DomainType;
+import xenshim.api.VcpuTimers;
 
 /** Domains for tests, with fixed handles so results are repeatable. */
 public final class FakeDomains {
@@ -44,5 +45,18 @@ public final class FakeDomains {
         }
         Map<Integer, Domain> known = Map.copyOf(byId);
         return domid -> Optional.ofNullable(known.get(domid));
+    }
+
+    /**
+     * Attaches to {@code domain} the {@link VcpuTimers} a platform attaches to every guest, on
+     * {@code timers} and their clock, so the test decides when they fire.
+     *
+     * @return the attached timers
+     * @throws IllegalStateException if the domain has its timers already
+     */
+    public static VcpuTimers attachVcpuTimers(Domain domain, TestingTimers timers) {
+        VcpuTimers vcpuTimers = new VcpuTimers(domain, timers.clock(), timers);
+        domain.attach(VcpuTimers.KEY, vcpuTimers);
+        return vcpuTimers;
     }
 }

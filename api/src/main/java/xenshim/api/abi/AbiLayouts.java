@@ -108,6 +108,11 @@ public final class AbiLayouts {
     public final StructLayout xen_hvm_evtchn_upcall_vector;
     /** {@code struct xen_hvm_get_time} (hvm/hvm_op.h). */
     public final StructLayout xen_hvm_get_time;
+    /**
+     * {@code struct vcpu_hvm_context} (hvm/hvm_vcpu.h), {@code VCPUOP_initialise}'s argument for an HVM vCPU;
+     * the union {@code cpu_regs} is laid out as its bytes (its largest member is {@code x86_32}).
+     */
+    public final StructLayout vcpu_hvm_context;
 
     private AbiLayouts(Abi abi) {
         xen_compile_info = CStruct.of(abi, "xen_compile_info")
@@ -182,6 +187,8 @@ public final class AbiLayouts {
         xen_hvm_evtchn_upcall_vector = CStruct.of(abi, "xen_hvm_evtchn_upcall_vector").u32("vcpu").u8("vector")
                 .build();
         xen_hvm_get_time = CStruct.of(abi, "xen_hvm_get_time").u64("now").build();
+        vcpu_hvm_context = CStruct.of(abi, "vcpu_hvm_context").u32("mode").u32("pad").bytes("cpu_regs", 120)
+                .build();
     }
 
     /** Every struct layout of this ABI, for the ABI probe. */
@@ -194,7 +201,8 @@ public final class AbiLayouts {
                 evtchn_unmask, evtchn_reset, evtchn_init_control, evtchn_expand_array, evtchn_set_priority,
                 vcpu_time_info, arch_vcpu_info, vcpu_info, arch_shared_info, shared_info, vcpu_runstate_info,
                 vcpu_register_runstate_memory_area, vcpu_set_periodic_timer, vcpu_set_singleshot_timer,
-                vcpu_register_vcpu_info, sched_poll, xen_hvm_evtchn_upcall_vector, xen_hvm_get_time);
+                vcpu_register_vcpu_info, sched_poll, xen_hvm_evtchn_upcall_vector, xen_hvm_get_time,
+                vcpu_hvm_context);
     }
 
     /** The byte offset of {@code member} in {@code struct}. */

@@ -30,7 +30,9 @@ class MainTest {
         assertThat(r.out()).containsPattern(
                 "(?m)^ 17  xen_version +xenshim\\.handlers\\.version +xenshim\\.handlers\\.version\\.XenVersionHandler$");
         assertThat(r.out()).containsPattern("(?m)^ 12  memory_op +xenshim\\.handlers\\.memory ");
+        assertThat(r.out()).containsPattern("(?m)^ 15  set_timer_op +xenshim\\.handlers\\.vcpu ");
         assertThat(r.out()).containsPattern("(?m)^ 18  console_io +xenshim\\.handlers\\.console ");
+        assertThat(r.out()).containsPattern("(?m)^ 24  vcpu_op +xenshim\\.handlers\\.vcpu ");
         assertThat(r.out()).containsPattern("(?m)^ 29  sched_op +xenshim\\.handlers\\.sched ");
         assertThat(r.out()).containsPattern("(?m)^ 32  event_channel_op +xenshim\\.handlers\\.evtchn ");
         assertThat(r.out()).containsPattern("(?m)^ 34  hvm_op +xenshim\\.handlers\\.hvm ");
