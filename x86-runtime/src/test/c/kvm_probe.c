@@ -55,6 +55,7 @@ const struct xenshim_probe_record xenshim_probe[] = {
     C(KVM_RUN)
     C(KVM_INTERRUPT)
     C(KVM_GET_MSRS)
+    C(KVM_GET_TSC_KHZ)
     C(KVM_GET_REGS)
     C(KVM_SET_REGS)
     C(KVM_GET_SREGS)

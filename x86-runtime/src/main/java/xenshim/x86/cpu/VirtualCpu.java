@@ -56,6 +56,11 @@ public interface VirtualCpu extends AutoCloseable {
     /** {@code IA32_TSC} (MSR 0x10): the TSC as the guest's {@code rdtsc} reads it now. Not during a run. */
     long tsc();
 
+    /** The guest TSC's rate in kHz if the backend knows it exactly, else 0 (then it is measured). */
+    default long tscKhz() {
+        return 0;
+    }
+
     /** Makes a {@link #run()} in progress (or the next one) return soon; any thread. */
     void kick();
 

@@ -129,6 +129,16 @@ final class KvmVcpu implements VirtualCpu {
         return fd.getMsr(IA32_TSC);
     }
 
+    /** KVM_GET_TSC_KHZ; 0 if KVM does not say. */
+    @Override
+    public long tscKhz() {
+        try {
+            return fd.tscKhz();
+        } catch (KvmException e) {
+            return 0;
+        }
+    }
+
     @Override
     public void kick() {
         fd.kick();

@@ -39,6 +39,9 @@ public final class VcpuFd implements AutoCloseable {
     /** KVM_GET_MSRS = _IOWR(KVMIO, 0x88, struct kvm_msrs) (8-byte header; entries follow). */
     static final long KVM_GET_MSRS = Native.iowr(0x88, MSRS_HEADER);
 
+    /** KVM_GET_TSC_KHZ = _IO(KVMIO, 0xa3): the guest TSC's rate, the ioctl's result. */
+    static final long KVM_GET_TSC_KHZ = Native.io(0xa3);
+
     /** KVM_RUN = _IO(KVMIO, 0x80). */
     static final long KVM_RUN = Native.io(0x80);
     /** KVM_GET_REGS = _IOR(KVMIO, 0x81, struct kvm_regs) (144 bytes). */
@@ -247,6 +250,11 @@ public final class VcpuFd implements AutoCloseable {
             }
             return msrs.get(JAVA_LONG, MSRS_HEADER.byteSize() + 8);
         }
+    }
+
+    /** KVM_GET_TSC_KHZ: the rate of the guest's TSC, in kHz, as KVM set it (scaled or not). */
+    public int tscKhz() {
+        return Native.ioctl("KVM_GET_TSC_KHZ", fd.get(), KVM_GET_TSC_KHZ, 0L);
     }
 
     /** kvm_run.ready_for_interrupt_injection of the last exit: the guest can take one now (IF=1, no shadow). */

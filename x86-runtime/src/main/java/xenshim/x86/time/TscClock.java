@@ -5,9 +5,10 @@ import java.util.function.LongSupplier;
 import xenshim.api.XenClock;
 
 /**
- * One vCPU's TSC against Xen's system time: what {@code vcpu_time_info} needs. The rate is measured, not
- * assumed (KVM may scale the guest's TSC; the software CPU's runs at the host's): a 2 ms calibration on
- * first use, then re-measured over the whole time since, so the error shrinks as the guest runs. Each
+ * One vCPU's TSC against Xen's system time: what {@code vcpu_time_info} needs. The rate is KVM's own
+ * (KVM_GET_TSC_KHZ) where the backend knows it; else it is measured (the software CPU's TSC is the host's,
+ * whose rate nothing reports): a 2 ms calibration on first use, then re-measured over the whole time
+ * since, so the error shrinks as the guest runs. Each
  * {@link #sample} pairs a TSC read with the system time half-way between the clock reads around it.
  * Used only on the vCPU's own thread (the TSC read is a vCPU register read).
  */
@@ -17,12 +18,15 @@ public final class TscClock {
     static final long CALIBRATION_NS = 2_000_000;
     /** Re-measure the rate once this much time has passed since the base sample. */
     static final long REMEASURE_NS = 100_000_000;
+    /** Reads per sample, the tightest kept. */
+    static final int READS = 3;
 
     private final XenClock clock;
     private final LongSupplier tsc;
     private long baseTsc;
     private long baseNs;
     private long lastMeasuredNs;
+    private final boolean known;
     private Scale scale;
 
     /**
@@ -60,9 +64,20 @@ public final class TscClock {
     public record Sample(long tsc, long systemTime, Scale scale) {
     }
 
+    /** A clock whose rate is measured. */
     public TscClock(XenClock clock, LongSupplier tsc) {
+        this(clock, tsc, 0);
+    }
+
+    /**
+     * @param knownHz the TSC's rate if the CPU backend knows it (KVM_GET_TSC_KHZ), used as it is and
+     *                never re-measured; 0 to measure it
+     */
+    public TscClock(XenClock clock, LongSupplier tsc, long knownHz) {
         this.clock = Objects.requireNonNull(clock);
         this.tsc = Objects.requireNonNull(tsc);
+        this.known = knownHz > 0;
+        this.scale = known ? Scale.forHz(knownHz) : null;
     }
 
     /** A fresh pair, after calibrating if this is the first, with the rate measured so far. */
@@ -77,7 +92,7 @@ public final class TscClock {
             }
             pair = read();
             measure(pair);
-        } else if (pair[1] - lastMeasuredNs >= REMEASURE_NS) {
+        } else if (!known && pair[1] - lastMeasuredNs >= REMEASURE_NS) {
             measure(pair);
         }
         return new Sample(pair[0], pair[1], scale);
@@ -94,11 +109,23 @@ public final class TscClock {
         }
     }
 
-    /** {TSC, system time at the middle of the read}. */
+    /**
+     * {TSC, system time at the middle of the read}: the tightest of a few reads, so one slowed by the
+     * host (a first read that sets something up, a preemption) does not skew the pairing.
+     */
     private long[] read() {
-        long before = clock.now();
-        long value = tsc.getAsLong();
-        long after = clock.now();
-        return new long[] {value, before + (after - before) / 2};
+        long best = Long.MAX_VALUE;
+        long[] pair = new long[2];
+        for (int i = 0; i < READS; i++) {
+            long before = clock.now();
+            long value = tsc.getAsLong();
+            long after = clock.now();
+            if (after - before < best) {
+                best = after - before;
+                pair[0] = value;
+                pair[1] = before + (after - before) / 2;
+            }
+        }
+        return pair;
     }
 }

@@ -46,6 +46,8 @@ final class SharedInfoPage implements SharedInfo, EventWords {
     private final AtomicLongArray vcpuInfo = new AtomicLongArray(ArrayEventWords.MAX_VCPUS);
     private final boolean[] registered = new boolean[ArrayEventWords.MAX_VCPUS];
     private final TscClock[] tscClocks = new TscClock[ArrayEventWords.MAX_VCPUS];
+    /** What each vCPU's vcpu_time_info says now, to keep the guest's clock from going back. */
+    private final TscClock.Sample[] published = new TscClock.Sample[ArrayEventWords.MAX_VCPUS];
 
     SharedInfoPage(GuestPhysMemory phys, EventChannels channels, XenClock clock) {
         this.phys = phys;
@@ -213,7 +215,10 @@ final class SharedInfoPage implements SharedInfo, EventWords {
     /**
      * {@code update_vcpu_system_time}: the version made odd, the fields written, the version made even,
      * each step visible before the next, so a guest that reads the version before and after sees a
-     * consistent record or retries.
+     * consistent record or retries. The guest's clock never goes back across an update: where the
+     * record it had would already read later than the new sample (a measured rate a little fast, a TSC
+     * read paired a little late), the new record starts from that later time, as Xen keeps a vCPU's
+     * system time monotonic; the next sample catches up.
      */
     @Override
     public void updateTime(int vcpu) {
@@ -223,6 +228,14 @@ final class SharedInfoPage implements SharedInfo, EventWords {
             return;
         }
         TscClock.Sample sample = tsc.sample();
+        TscClock.Sample before = published[vcpu];
+        if (before != null) {
+            long had = before.systemTime() + before.scale().toNanos(sample.tsc() - before.tsc());
+            if (had > sample.systemTime()) {
+                sample = new TscClock.Sample(sample.tsc(), had, sample.scale());
+            }
+        }
+        published[vcpu] = sample;
         StructLayout t = AbiLayouts.X86_64.vcpu_time_info; // the same in both ABIs
         long version = time + AbiLayouts.offset(t, "version");
         int v = (int) INT.getVolatile(host, version);

@@ -23,8 +23,11 @@ import xenshim.x86.time.TscClock;
 final class Vcpu implements Runnable {
 
     private static final long RFLAGS_IF = 1L << 9;
-    /** Xen's time in vcpu_time_info is refreshed at least this often while the vCPU exits. */
-    private static final long TIME_REFRESH_NS = 1_000_000_000L;
+    /**
+     * Xen's time in vcpu_time_info is refreshed at least this often while the vCPU exits (a measured
+     * TSC rate gets better with each refresh).
+     */
+    private static final long TIME_REFRESH_NS = 100_000_000L;
 
     private final Machine machine;
     private final VirtualCpu cpu;
@@ -81,7 +84,7 @@ final class Vcpu implements Runnable {
     @Override
     public void run() {
         try {
-            sharedInfo.bindTsc(id, new TscClock(clock, cpu::tsc));
+            sharedInfo.bindTsc(id, new TscClock(clock, cpu::tsc, cpu.tscKhz() * 1000));
             refreshTime();
             while (!machine.isStopping()) {
                 step();

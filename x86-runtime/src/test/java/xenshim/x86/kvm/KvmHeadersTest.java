@@ -106,6 +106,7 @@ class KvmHeadersTest {
                 .value("const KVM_RUN", "VcpuFd.KVM_RUN", VcpuFd.KVM_RUN)
                 .value("const KVM_INTERRUPT", "VcpuFd.KVM_INTERRUPT", VcpuFd.KVM_INTERRUPT)
                 .value("const KVM_GET_MSRS", "VcpuFd.KVM_GET_MSRS", VcpuFd.KVM_GET_MSRS)
+                .value("const KVM_GET_TSC_KHZ", "VcpuFd.KVM_GET_TSC_KHZ", VcpuFd.KVM_GET_TSC_KHZ)
                 .value("const KVM_GET_REGS", "VcpuFd.KVM_GET_REGS", VcpuFd.KVM_GET_REGS)
                 .value("const KVM_SET_REGS", "VcpuFd.KVM_SET_REGS", VcpuFd.KVM_SET_REGS)
                 .value("const KVM_GET_SREGS", "VcpuFd.KVM_GET_SREGS", VcpuFd.KVM_GET_SREGS)
