@@ -2,10 +2,10 @@ package xenshim.dispatcher;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
@@ -15,12 +15,17 @@ import xenshim.api.DomainType;
 import xenshim.api.EventChannels;
 import xenshim.api.EventWords;
 import xenshim.api.Upcall;
+import xenshim.api.xen.XenEvtchn;
 
 /**
  * The events of the in-process dom0, as its backends take them: dom0 has no vCPU to interrupt, so an
  * event on one of its ports wakes the backend threads waiting for that port ({@link #await}) and runs the
  * port's listener ({@link #listen}). Ports and their pending bits are dom0's {@link EventChannels} like
  * any domain's; backends bind and send with hypercalls through {@link Lcall}.
+ *
+ * <p>Three ways to take events: {@link #await} blocks a backend thread until its port is pending;
+ * {@link #listen} runs a listener on a virtual thread per event; {@link #listenInline} runs it on the
+ * sender's thread, with no thread to wake.
  *
  * <p>Waiting blocks the calling thread (a virtual thread parks without holding a carrier) and uses no CPU
  * until the event comes: the sender's {@code evtchn_send} marks the port pending, and the 2-level ABI's
@@ -32,7 +37,10 @@ public final class LocalEvents implements Upcall {
     private final EventWords words = new ArrayEventWords();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition pending = lock.newCondition();
+    /** How many threads wait for each port: an event wakes waiters only if its port has some. */
+    private final AtomicIntegerArray waiters = new AtomicIntegerArray(XenEvtchn.EVTCHN_2L_NR_CHANNELS_X86_64);
     private final Map<Integer, IntConsumer> listeners = new ConcurrentHashMap<>();
+    private final Map<Integer, IntConsumer> inlineListeners = new ConcurrentHashMap<>();
     private final Executor listenerThreads = Executors.newVirtualThreadPerTaskExecutor();
 
     private LocalEvents() {
@@ -61,6 +69,7 @@ public final class LocalEvents implements Upcall {
     public boolean await(int port, Duration timeout) throws InterruptedException {
         long nanos = timeout.toNanos();
         lock.lock();
+        waiters.incrementAndGet(port);
         try {
             while (!words.testPending(port)) {
                 if (nanos <= 0) {
@@ -71,6 +80,7 @@ public final class LocalEvents implements Upcall {
             words.clearPending(port);
             return true;
         } finally {
+            waiters.decrementAndGet(port);
             lock.unlock();
         }
     }
@@ -101,6 +111,21 @@ public final class LocalEvents implements Upcall {
         }
     }
 
+    /**
+     * Runs {@code listener} for each event on {@code port} on the sender's own thread, inside its
+     * {@code evtchn_send} (a guest's vCPU thread, say), as an interrupt handler runs: no thread is woken,
+     * so this is the fastest way for a backend to react. The listener must be short and must not block;
+     * it may make hypercalls (send on its own port, say). The event is taken before it runs. One per
+     * port; null removes it.
+     */
+    public void listenInline(int port, IntConsumer listener) {
+        if (listener == null) {
+            inlineListeners.remove(port);
+        } else {
+            inlineListeners.put(port, listener);
+        }
+    }
+
     /** dom0 has no vCPU: nothing to interrupt. Waiters are woken per port, below. */
     @Override
     public void raise(int vcpu) {
@@ -109,11 +134,17 @@ public final class LocalEvents implements Upcall {
     /** {@code port} became pending (called by the sender with dom0's table lock held; never blocks long). */
     @Override
     public void checkPollers(int port) {
-        lock.lock();
-        try {
-            pending.signalAll();
-        } finally {
-            lock.unlock();
+        if (waiters.get(port) > 0) {
+            lock.lock();
+            try {
+                pending.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+        IntConsumer inline = inlineListeners.get(port);
+        if (inline != null && poll(port)) {
+            inline.accept(port);
         }
         IntConsumer listener = listeners.get(port);
         if (listener != null) {
@@ -127,6 +158,6 @@ public final class LocalEvents implements Upcall {
 
     /** For tests: whether {@code port} is pending now. */
     boolean isPending(int port) {
-        return words.testPending(Objects.checkIndex(port, 4096));
+        return words.testPending(port);
     }
 }

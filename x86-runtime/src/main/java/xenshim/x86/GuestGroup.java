@@ -98,7 +98,7 @@ public final class GuestGroup implements AutoCloseable {
                 Toolstack.GuestChannels made = toolstack.createChannels(domain);
                 channels.add(made);
                 backends.add(new EchoBackend(page, platform.dom0(), platform.dom0Events(), domain,
-                        made.dom0Store()).start());
+                        made.dom0Store(), EchoBackend.Mode.INLINE).start());
             }
         }
     }
@@ -175,6 +175,11 @@ public final class GuestGroup implements AutoCloseable {
             machines.get(index).close();
         } catch (RuntimeException e) {
             LOG.warn("closing {} failed", machines.get(index).domain(), e);
+        }
+        if (index < channels.size()) {
+            try (Toolstack toolstack = new Toolstack(page, platform.dom0())) {
+                toolstack.closeChannels(channels.get(index));
+            }
         }
         platform.domains().remove(domains.get(index));
     }

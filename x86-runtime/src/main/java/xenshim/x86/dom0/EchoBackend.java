@@ -17,8 +17,10 @@ import xenshim.dispatcher.LocalEvents;
  * A dom0 backend in the runtime that answers each event with one event: the other end of a guest's
  * ping. Until xenshim has a xenstore (where a guest would write its port for a backend to read), a guest
  * announces its ports by kicking its store channel: the backend then binds every port of the guest that
- * is unbound and reserved for dom0, and echoes each event on it from a virtual thread of its own that
- * waits for the port ({@link LocalEvents#await}), using no CPU between events.
+ * is unbound and reserved for dom0, and echoes each event on it, using no CPU between events, in one of
+ * two ways ({@link Mode}): a thread of its own per port that blocks until the port is pending
+ * ({@link LocalEvents#await}), or an inline listener that answers on the sender's own thread
+ * ({@link LocalEvents#listenInline}).
  */
 public final class EchoBackend implements AutoCloseable {
 
@@ -33,9 +35,19 @@ public final class EchoBackend implements AutoCloseable {
     private final int storePort;
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final List<Integer> bound = new CopyOnWriteArrayList<>();
+    private final List<Dom0Calls> inlineCalls = new CopyOnWriteArrayList<>();
     private final AtomicLong echoed = new AtomicLong();
     private volatile boolean closed;
     private volatile Recording recording;
+    private final Mode mode;
+
+    /** How the backend takes the guest's events. */
+    public enum Mode {
+        /** A platform thread per port, blocked in {@link LocalEvents#await} between events. */
+        THREAD,
+        /** An inline listener: the echo is sent on the guest's vCPU thread, inside its send. */
+        INLINE
+    }
 
     /**
      * The system time of each event's wake and of its echo's send, for the first {@code capacity} events
@@ -84,7 +96,8 @@ public final class EchoBackend implements AutoCloseable {
     /**
      * @param storePort dom0's end of the guest's store channel, where the guest announces its ports
      */
-    public EchoBackend(HypercallPage page, Domain dom0, LocalEvents events, Domain guest, int storePort) {
+    public EchoBackend(HypercallPage page, Domain dom0, LocalEvents events, Domain guest, int storePort, Mode mode) {
+        this.mode = Objects.requireNonNull(mode);
         this.page = Objects.requireNonNull(page);
         this.dom0 = Objects.requireNonNull(dom0);
         this.events = Objects.requireNonNull(events);
@@ -120,11 +133,17 @@ public final class EchoBackend implements AutoCloseable {
         }
     }
 
-    /** Binds every port of the guest that is unbound and reserved for dom0. */
+    /**
+     * Binds every port of the guest that is unbound and reserved for dom0, then tells the guest it is
+     * ready with an event on the store channel (where a backend would switch its xenstore state to
+     * Connected): events the guest sends after that are echoed, and the one Xen's bind leaves pending on
+     * dom0's end is not.
+     */
     private void bindAnnounced(Dom0Calls calls) {
         for (int port = 1; ; port++) {
             Dom0Calls.PortStatus status = calls.status(guest.domid(), port);
             if (status.status() < 0) {
+                calls.send(storePort);
                 return; // past the guest's last valid port
             }
             if (status.status() == XenEvtchn.EVTCHNSTAT_unbound && status.remote() == dom0.domid()) {
@@ -135,8 +154,18 @@ public final class EchoBackend implements AutoCloseable {
                 }
                 events.poll(local); // the bind marks dom0's end pending, as Xen does: not a ping
                 bound.add(local);
-                threads.add(Thread.ofVirtual().name("echo-d" + guest.domid() + "-p" + port)
-                        .start(() -> echo(local)));
+                if (mode == Mode.INLINE) {
+                    Dom0Calls inline = new Dom0Calls(page, dom0);
+                    inlineCalls.add(inline);
+                    events.listenInline(local, p -> {
+                        synchronized (inline) {
+                            echoOnce(inline, p);
+                        }
+                    });
+                } else {
+                    threads.add(Thread.ofPlatform().daemon().name("echo-d" + guest.domid() + "-p" + port)
+                            .start(() -> echo(local)));
+                }
             }
         }
     }
@@ -144,19 +173,8 @@ public final class EchoBackend implements AutoCloseable {
     private void echo(int port) {
         try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
             while (!closed) {
-                if (events.await(port, CHECK)) {
-                    Recording r = recording;
-                    long woke = r == null ? 0 : r.clock.now();
-                    long sent = r == null ? 0 : r.clock.now();
-                    int rc = calls.send(port);
-                    if (r != null) {
-                        r.add(woke, sent);
-                    }
-                    if (rc < 0) {
-                        LOG.debug("echo backend: send on dom0 port {} failed with {}", port, rc);
-                        return; // closed under us
-                    }
-                    echoed.incrementAndGet();
+                if (events.await(port, CHECK) && !echoOnce(calls, port)) {
+                    return; // closed under us
                 }
             }
         } catch (InterruptedException e) {
@@ -164,9 +182,29 @@ public final class EchoBackend implements AutoCloseable {
         }
     }
 
-    /** Stops the threads and closes the dom0 ports bound for the guest. */
+    /** Sends the echo of one event; false if the port is gone. */
+    private boolean echoOnce(Dom0Calls calls, int port) {
+        Recording r = recording;
+        long woke = r == null ? 0 : r.clock.now();
+        long sent = r == null ? 0 : r.clock.now();
+        int rc = calls.send(port);
+        if (rc < 0) {
+            LOG.debug("echo backend: send on dom0 port {} failed with {}", port, rc);
+            return false;
+        }
+        if (r != null) {
+            r.add(woke, sent);
+        }
+        echoed.incrementAndGet();
+        return true;
+    }
+
+    /** Stops the threads and closes the dom0 ports bound for the guest. Idempotent. */
     @Override
-    public void close() throws InterruptedException {
+    public synchronized void close() throws InterruptedException {
+        if (closed) {
+            return;
+        }
         closed = true;
         for (Thread thread : threads) {
             thread.interrupt();
@@ -174,7 +212,13 @@ public final class EchoBackend implements AutoCloseable {
         }
         try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
             for (int port : bound) {
+                events.listenInline(port, null);
                 calls.close(port);
+            }
+        }
+        for (Dom0Calls inline : inlineCalls) {
+            synchronized (inline) {
+                inline.close();
             }
         }
     }

@@ -44,6 +44,15 @@ public final class Toolstack implements AutoCloseable {
         return new GuestChannels(console, store, dom0Console, dom0Store);
     }
 
+    /**
+     * Closes dom0's ends of a dead guest's console and store channels, as the toolstack does when it
+     * reaps the domain (the guest's ends are gone with it; dom0's were left unbound).
+     */
+    public synchronized void closeChannels(GuestChannels channels) {
+        calls.close(channels.dom0Console());
+        calls.close(channels.dom0Store());
+    }
+
     /** A port of {@code owner} reserved for {@code peer}, which {@code peer} binds with bind_interdomain. */
     public synchronized int reservePort(Domain owner, Domain peer) {
         return check("alloc_unbound (d" + owner.domid() + " for d" + peer.domid() + ")",

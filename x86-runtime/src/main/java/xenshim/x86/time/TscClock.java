@@ -7,15 +7,15 @@ import xenshim.api.XenClock;
 /**
  * One vCPU's TSC against Xen's system time: what {@code vcpu_time_info} needs. The rate is KVM's own
  * (KVM_GET_TSC_KHZ) where the backend knows it; else it is measured (the software CPU's TSC is the host's,
- * whose rate nothing reports): a 2 ms calibration on first use, then re-measured over the whole time
+ * whose rate nothing reports): a 20 ms calibration on first use, then re-measured over the whole time
  * since, so the error shrinks as the guest runs. Each
  * {@link #sample} pairs a TSC read with the system time half-way between the clock reads around it.
  * Used only on the vCPU's own thread (the TSC read is a vCPU register read).
  */
 public final class TscClock {
 
-    /** How long the first calibration spins. */
-    static final long CALIBRATION_NS = 2_000_000;
+    /** How long the first calibration spins (a read of the software CPU's TSC takes tens of microseconds). */
+    static final long CALIBRATION_NS = 20_000_000;
     /** Re-measure the rate once this much time has passed since the base sample. */
     static final long REMEASURE_NS = 100_000_000;
     /** Reads per sample, the tightest kept. */

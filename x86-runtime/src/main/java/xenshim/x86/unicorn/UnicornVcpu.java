@@ -5,10 +5,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import xenshim.x86.cpu.CpuExit;
 import xenshim.x86.cpu.CpuidLeaf;
 import xenshim.x86.cpu.Reg;
@@ -39,16 +35,6 @@ final class UnicornVcpu implements VirtualCpu {
     private static final String[] VECTORS = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "", "#TS",
         "#NP", "#SS", "#GP", "#PF", "", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
 
-    /** How soon a vCPU whose interrupts are off is kicked to try a pending interrupt again. */
-    static final long WINDOW_RETRY_NANOS = 50_000;
-    /** The kicks of interrupt windows, for every software vCPU: short, never blocking. */
-    private static final ScheduledExecutorService WINDOW = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "unicorn-interrupt-window");
-        thread.setDaemon(true);
-        return thread;
-    });
-
-    private final AtomicBoolean windowArmed = new AtomicBoolean();
     private final UnicornCpu cpu;
     /** Made on the first {@link #tsc()}, on the vCPU's thread. */
     private HostTsc hostTsc;
@@ -220,20 +206,12 @@ final class UnicornVcpu implements VirtualCpu {
      * handler. Unicorn has no interrupt controller and cannot do it itself. Anything else (not
      * 64-bit, CPL 3, a gate that is absent, uses IST or names another code segment) is not
      * delivered exactly here, so the next {@link #run()} stops the guest saying so. With IF clear it
-     * answers false and opens an "interrupt window" as KVM's {@code request_interrupt_window} does, as
-     * far as Unicorn allows: it kicks the vCPU again {@link #WINDOW_RETRY_NANOS} later, so the loop
-     * tries again even if the guest sets IF and then runs without an exit (a spin with {@code sti}).
+     * answers false: Unicorn has no interrupt-window exit, so the vCPU loop retries on a timer.
      */
     @Override
     public boolean injectInterrupt(int vector) {
         long rflags = cpu.reg(Reg.RFLAGS);
         if ((rflags & RFLAGS_IF) == 0) {
-            if (!windowArmed.getAndSet(true)) {
-                WINDOW.schedule(() -> {
-                    windowArmed.set(false);
-                    cpu.kick();
-                }, WINDOW_RETRY_NANOS, TimeUnit.NANOSECONDS);
-            }
             return false;
         }
         String refused = deliver(vector, rflags);

@@ -66,17 +66,32 @@ final class SharedInfoPage implements SharedInfo, EventWords {
         tscClocks[vcpu] = tsc;
     }
 
+    /** The offsets the event words use, for one width of shared_info; looked up once, not per event. */
+    private record Offsets(long pending, long mask, long pendingSel, long upcallMask, long time) {
+        static Offsets of(AbiLayouts l) {
+            return new Offsets(AbiLayouts.offset(l.shared_info, "evtchn_pending"),
+                    AbiLayouts.offset(l.shared_info, "evtchn_mask"),
+                    AbiLayouts.offset(l.vcpu_info, "evtchn_pending_sel"),
+                    AbiLayouts.offset(l.vcpu_info, "evtchn_upcall_mask"),
+                    AbiLayouts.offset(l.vcpu_info, "time"));
+        }
+    }
+
+    private static final Offsets WIDE = Offsets.of(AbiLayouts.X86_64);
+    private static final Offsets COMPAT = Offsets.of(AbiLayouts.X86_32);
+
     private AbiLayouts layouts() {
         return channels.bitsPerWord() == 64 ? AbiLayouts.X86_64 : AbiLayouts.X86_32;
     }
 
-    private long shared(String member) {
-        return page + AbiLayouts.offset(layouts().shared_info, member);
+    private Offsets offsets() {
+        return channels.bitsPerWord() == 64 ? WIDE : COMPAT;
     }
 
-    private long vcpuInfoMember(int vcpu, String member) {
+    /** The host offset of a member of {@code vcpu}'s vcpu_info, or {@link #NONE}. */
+    private long vcpuInfoMember(int vcpu, long offset) {
         long base = vcpuInfo.get(vcpu);
-        return base == NONE ? NONE : base + AbiLayouts.offset(layouts().vcpu_info, member);
+        return base == NONE ? NONE : base + offset;
     }
 
     // ---- atomic bits ----------------------------------------------------------------------------------------
@@ -103,44 +118,44 @@ final class SharedInfoPage implements SharedInfo, EventWords {
 
     @Override
     public boolean testAndSetPending(int port) {
-        return testAndSet(shared("evtchn_pending"), checkPort(port));
+        return testAndSet(page + offsets().pending(), checkPort(port));
     }
 
     @Override
     public boolean testPending(int port) {
-        return test(shared("evtchn_pending"), checkPort(port));
+        return test(page + offsets().pending(), checkPort(port));
     }
 
     @Override
     public void clearPending(int port) {
-        testAndClear(shared("evtchn_pending"), checkPort(port));
+        testAndClear(page + offsets().pending(), checkPort(port));
     }
 
     @Override
     public boolean testMask(int port) {
-        return test(shared("evtchn_mask"), checkPort(port));
+        return test(page + offsets().mask(), checkPort(port));
     }
 
     @Override
     public void setMask(int port) {
-        testAndSet(shared("evtchn_mask"), checkPort(port));
+        testAndSet(page + offsets().mask(), checkPort(port));
     }
 
     @Override
     public boolean testAndClearMask(int port) {
-        return testAndClear(shared("evtchn_mask"), checkPort(port));
+        return testAndClear(page + offsets().mask(), checkPort(port));
     }
 
     /** A vCPU without a vcpu_info (beyond the legacy slots, none registered) has Xen's dummy one: always set. */
     @Override
     public boolean testAndSetPendingSel(int vcpu, int bit) {
-        long sel = vcpuInfoMember(vcpu, "evtchn_pending_sel");
+        long sel = vcpuInfoMember(vcpu, offsets().pendingSel());
         return sel == NONE || testAndSet(sel, bit);
     }
 
     @Override
     public boolean testPendingSel(int vcpu, int bit) {
-        long sel = vcpuInfoMember(vcpu, "evtchn_pending_sel");
+        long sel = vcpuInfoMember(vcpu, offsets().pendingSel());
         return sel != NONE && test(sel, bit);
     }
 
@@ -158,13 +173,13 @@ final class SharedInfoPage implements SharedInfo, EventWords {
 
     @Override
     public boolean upcallMasked(int vcpu) {
-        long mask = vcpuInfoMember(vcpu, "evtchn_upcall_mask");
+        long mask = vcpuInfoMember(vcpu, offsets().upcallMask());
         return mask != NONE && host.get(ValueLayout.JAVA_BYTE, mask) != 0;
     }
 
     @Override
     public void setUpcallMask(int vcpu, boolean masked) {
-        long mask = vcpuInfoMember(vcpu, "evtchn_upcall_mask");
+        long mask = vcpuInfoMember(vcpu, offsets().upcallMask());
         if (mask != NONE) {
             host.set(ValueLayout.JAVA_BYTE, mask, (byte) (masked ? 1 : 0));
         }
@@ -223,7 +238,7 @@ final class SharedInfoPage implements SharedInfo, EventWords {
     @Override
     public void updateTime(int vcpu) {
         TscClock tsc = vcpu >= 0 && vcpu < tscClocks.length ? tscClocks[vcpu] : null;
-        long time = vcpuInfoMember(vcpu, "time");
+        long time = vcpuInfoMember(vcpu, offsets().time());
         if (tsc == null || time == NONE) {
             return;
         }

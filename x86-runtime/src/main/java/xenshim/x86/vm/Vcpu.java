@@ -84,6 +84,7 @@ final class Vcpu implements Runnable {
     @Override
     public void run() {
         try {
+            interrupts.ownedBy(Thread.currentThread());
             sharedInfo.bindTsc(id, new TscClock(clock, cpu::tsc, cpu.tscKhz() * 1000));
             refreshTime();
             while (!machine.isStopping()) {
