@@ -80,6 +80,44 @@ class EventChannelGuestTest {
         assertThat(r.platform().domains().byId(1)).as("the ended guest left the registry").isEmpty();
     }
 
+    /** A guest blocked in SCHEDOP_block (until a timer a minute away) uses no CPU and stops at once. */
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void aGuestBlockedInSchedopBlockStopsAtOnce(Accel accel) throws Exception {
+        Backends.assume(accel, EventChannelGuestTest.class);
+        java.util.concurrent.CountDownLatch blocking = new java.util.concurrent.CountDownLatch(1);
+        StringBuilder printed = new StringBuilder();
+        xenshim.api.GuestConsole console = (domain, bytes, offset, length) -> {
+            synchronized (printed) {
+                printed.append(new String(bytes, offset, length, StandardCharsets.ISO_8859_1));
+                if (printed.indexOf("evtchn: idle blocking") >= 0) {
+                    blocking.countDown();
+                }
+            }
+        };
+        Platform platform = new Platform(XenVersionInfo.defaults(), console);
+        HypercallPage page = new HypercallPage(platform.table(null, Map.of()));
+        xenshim.api.Domain domain = platform.newGuest(1);
+        try (Machine machine = Machine.create(new Machine.Config(128L << 20, "idle=60000", Duration.ofSeconds(90), 1,
+                platform.version()), BundledGuestsTest.bundled("evtchn"), domain, page, console, null,
+                accel.factory())) {
+            java.util.concurrent.CompletableFuture<Outcome> ran = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return machine.run();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(blocking.await(60, TimeUnit.SECONDS)).as("the guest blocks").isTrue();
+            Thread.sleep(200); // into SCHEDOP_block
+            assertThat(domain.state(xenshim.api.Vcpus.KEY).isBlocked(0)).as("blocked, parked").isTrue();
+            long stop = System.nanoTime();
+            machine.stop(new Outcome.Interrupted());
+            assertThat(ran.get(10, TimeUnit.SECONDS)).isEqualTo(new Outcome.Interrupted());
+            assertThat((System.nanoTime() - stop) / 1_000_000).as("ms from stop to the end of run()").isLessThan(5_000);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Accel.class)
     void twoGuestsExchangeEventsOverThePortPairDom0SetUp(Accel accel) throws Exception {
