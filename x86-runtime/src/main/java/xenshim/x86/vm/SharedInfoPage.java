@@ -36,6 +36,8 @@ final class SharedInfoPage implements SharedInfo, EventWords {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final long VCPU_INFO_SIZE = AbiLayouts.X86_64.vcpu_info.byteSize();
     private static final long NONE = -1;
+    /** Over how long a guest clock found ahead is slowed back onto Xen's time. */
+    private static final long SLEW_NS = 100_000_000;
 
     private final GuestPhysMemory phys;
     private final MemorySegment host;
@@ -232,8 +234,8 @@ final class SharedInfoPage implements SharedInfo, EventWords {
      * each step visible before the next, so a guest that reads the version before and after sees a
      * consistent record or retries. The guest's clock never goes back across an update: where the
      * record it had would already read later than the new sample (a measured rate a little fast, a TSC
-     * read paired a little late), the new record starts from that later time, as Xen keeps a vCPU's
-     * system time monotonic; the next sample catches up.
+     * read paired a little late), the new record starts from that later time and runs a little slow
+     * until it is back on time, as Xen keeps a vCPU's system time monotonic.
      */
     @Override
     public void updateTime(int vcpu) {
@@ -246,8 +248,13 @@ final class SharedInfoPage implements SharedInfo, EventWords {
         TscClock.Sample before = published[vcpu];
         if (before != null) {
             long had = before.systemTime() + before.scale().toNanos(sample.tsc() - before.tsc());
-            if (had > sample.systemTime()) {
-                sample = new TscClock.Sample(sample.tsc(), had, sample.scale());
+            long ahead = had - sample.systemTime();
+            if (ahead > 0) {
+                // continue from where the guest's clock is, a little slower, so it is back on time about
+                // SLEW_NS from now (by at most a tenth of that per update), never going back
+                long hz = sample.scale().hz();
+                long slowed = Math.round(hz * (double) SLEW_NS / (SLEW_NS - Math.min(ahead, SLEW_NS / 10)));
+                sample = new TscClock.Sample(sample.tsc(), had, TscClock.Scale.forHz(slowed));
             }
         }
         published[vcpu] = sample;

@@ -118,6 +118,28 @@ class SharedInfoPageTest {
         assertThat(host.get(ValueLayout.JAVA_LONG, moved + 8)).isEqualTo(8L);
     }
 
+    /** A guest clock found ahead of Xen's at an update keeps its time and runs slower: never back. */
+    @Test
+    void anUpdateNeverTakesTheGuestClockBack() {
+        AtomicLong jump = new AtomicLong();
+        page.bindTsc(0, new TscClock(clock, () -> now.get() * 3 + jump.get(), 3_000_000_000L));
+        page.updateTime(0);
+        long time = PAGE + 32;
+        long tsc0 = host.get(ValueLayout.JAVA_LONG, time + 8);
+        long system0 = host.get(ValueLayout.JAVA_LONG, time + 16);
+        int mul0 = host.get(ValueLayout.JAVA_INT, time + 24);
+        byte shift0 = host.get(ValueLayout.JAVA_BYTE, time + 28);
+        jump.set(3_000_000); // the TSC read 1 ms "late": the old record now reads 1 ms ahead
+        page.updateTime(0);
+        long tsc1 = host.get(ValueLayout.JAVA_LONG, time + 8);
+        long system1 = host.get(ValueLayout.JAVA_LONG, time + 16);
+        int mul1 = host.get(ValueLayout.JAVA_INT, time + 24);
+        long had = system0 + new TscClock.Scale(mul0, shift0, 0).toNanos(tsc1 - tsc0);
+        assertThat(system1).as("continues from the guest's time").isEqualTo(had);
+        assertThat(system1).isGreaterThan(now.get());
+        assertThat(Integer.toUnsignedLong(mul1)).as("runs slower").isLessThan(Integer.toUnsignedLong(mul0));
+    }
+
     @Test
     void timeAndWallclockFollowTheVersionProtocol() {
         page.bindTsc(0, new TscClock(clock, () -> now.get() * 3));
