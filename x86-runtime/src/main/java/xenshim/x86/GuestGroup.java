@@ -135,14 +135,25 @@ public final class GuestGroup implements AutoCloseable {
             runs.add(done);
             int index = i;
             Thread.ofPlatform().name("run-d" + machine.domain().domid()).start(() -> {
+                // the guest is reaped before its outcome is told, so run() returns with every guest gone
+                Outcome outcome = null;
+                Throwable failed = null;
                 try {
-                    done.complete(machine.run());
+                    outcome = machine.run();
                 } catch (InterruptedException e) {
-                    done.complete(new Outcome.Interrupted());
+                    outcome = new Outcome.Interrupted();
                 } catch (RuntimeException | Error e) {
-                    done.completeExceptionally(e);
+                    failed = e;
                 } finally {
-                    end(index);
+                    try {
+                        end(index);
+                    } finally {
+                        if (failed != null) {
+                            done.completeExceptionally(failed);
+                        } else {
+                            done.complete(outcome);
+                        }
+                    }
                 }
             });
         }
