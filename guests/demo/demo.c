@@ -2,9 +2,13 @@
  * demo: the main xenshim demo guest.  Finds Xen through CPUID, installs the
  * hypercall page, and prints what the VMM answers to a tour of common
  * hypercalls.  Every failing call prints its rc; nothing here waits on the
- * VMM, so a missing hypercall cannot hang the guest.
+ * VMM, so a missing hypercall cannot hang the guest.  Then, where the
+ * toolstack gave it a PV console and xenstore, a round trip with a dom0
+ * backend through a granted page (pvdemo.c); its waits are bounded.
  */
 #include "hypercall.h"
+
+int pv_demo(volatile struct shared_info *shared);   /* pvdemo.c */
 
 /* A page of our own image that XENMEM_add_to_physmap replaces with shared_info. */
 static union {
@@ -145,7 +149,8 @@ static void show_memory(void)
         printk("demo: XENMEM_current_reservation: %ld pages (%ld KiB)\n", rc, rc * 4);
 }
 
-static void show_shared_info(void)
+/* 0 once shared_info is mapped at shared_info_page. */
+static int show_shared_info(void)
 {
     unsigned long gpfn = (unsigned long)(uintptr_t)&shared_info_page >> 12;
     struct xen_add_to_physmap xatp = {
@@ -158,7 +163,7 @@ static void show_shared_info(void)
     long rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
     if (rc != 0) {
         printk("demo: XENMEM_add_to_physmap(shared_info, gpfn 0x%lx) rc=%ld\n", gpfn, rc);
-        return;
+        return -1;
     }
     volatile struct shared_info *s = &shared_info_page.si;
     printk("demo: shared_info mapped at gpfn 0x%lx\n", gpfn);
@@ -168,6 +173,7 @@ static void show_shared_info(void)
     printk("demo: shared_info: vcpu0 time version %u tsc_to_system_mul %u tsc_shift %d\n",
            s->vcpu_info[0].time.version, s->vcpu_info[0].time.tsc_to_system_mul,
            s->vcpu_info[0].time.tsc_shift);
+    return 0;
 }
 
 static void show_param(const char *name, uint32_t index)
@@ -196,12 +202,16 @@ void kmain(struct hvm_start_info *si)
     show_version();
     show_start_info(si);
     show_memory();
-    show_shared_info();
+    int shared = show_shared_info();
     show_param("HVM_PARAM_CONSOLE_EVTCHN", HVM_PARAM_CONSOLE_EVTCHN);
     show_param("HVM_PARAM_CONSOLE_PFN", HVM_PARAM_CONSOLE_PFN);
     show_param("HVM_PARAM_STORE_EVTCHN", HVM_PARAM_STORE_EVTCHN);
     show_param("HVM_PARAM_STORE_PFN", HVM_PARAM_STORE_PFN);
 
+    if (shared == 0 && pv_demo(&shared_info_page.si) < 0) {
+        printk("demo: the PV round trip failed; crashing\n");
+        xen_shutdown(SHUTDOWN_crash);
+    }
     printk("demo: powering off\n");
     xen_shutdown(SHUTDOWN_poweroff);
 }

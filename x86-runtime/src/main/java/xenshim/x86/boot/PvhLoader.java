@@ -17,8 +17,9 @@ import xenshim.api.xen.XenStartInfo;
  * the command line and the memory map, whose address the vCPU gets in
  * {@code %ebx}.
  *
- * <p>Guest-physical layout: boot information in a reserved block at
- * {@link #START_INFO} .. {@code 0x9000}, the legacy VGA/BIOS hole
+ * <p>Guest-physical layout: boot information, then the console and xenstore
+ * ring pages, in a reserved block at {@link #START_INFO} .. {@link #BOOT_INFO_END},
+ * the legacy VGA/BIOS hole
  * {@code 0xA0000..0x100000} reserved, RAM everywhere else below the end of
  * RAM. The same map is the domain's e820 ({@code XENMEM_memory_map}).
  */
@@ -27,7 +28,14 @@ public final class PvhLoader {
     public static final long START_INFO = 0x6000;
     public static final long CMDLINE = 0x7000;
     public static final long MEMMAP = 0x8000;
-    public static final long BOOT_INFO_END = 0x9000;
+    /**
+     * The guest's PV console ring page ({@code HVM_PARAM_CONSOLE_PFN}), zero at boot. Xen's toolstack
+     * puts it among its special pages below 4 GiB ({@code 0xfefff}); here it is in the reserved block.
+     */
+    public static final long CONSOLE_PAGE = 0x9000;
+    /** The guest's xenstore ring page ({@code HVM_PARAM_STORE_PFN}), zero at boot (Xen: {@code 0xfeffc}). */
+    public static final long STORE_PAGE = 0xA000;
+    public static final long BOOT_INFO_END = 0xB000;
     public static final int MAX_CMDLINE = 4095;
     public static final long MIN_RAM = 2L << 20;
 

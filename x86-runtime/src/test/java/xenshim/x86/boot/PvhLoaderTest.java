@@ -39,8 +39,8 @@ class PvhLoaderTest {
     void memoryMapFor128MiB() {
         assertThat(PvhLoader.memoryMap(128L << 20)).containsExactly(
                 new MemoryMapEntry(0, 0x6000, MemoryMapEntry.E820_RAM),
-                new MemoryMapEntry(0x6000, 0x3000, MemoryMapEntry.E820_RESERVED),
-                new MemoryMapEntry(0x9000, 0xA0000 - 0x9000, MemoryMapEntry.E820_RAM),
+                new MemoryMapEntry(0x6000, 0x5000, MemoryMapEntry.E820_RESERVED),
+                new MemoryMapEntry(0xB000, 0xA0000 - 0xB000, MemoryMapEntry.E820_RAM),
                 new MemoryMapEntry(0xA0000, 0x60000, MemoryMapEntry.E820_RESERVED),
                 new MemoryMapEntry(0x100000, (128L << 20) - 0x100000, MemoryMapEntry.E820_RAM));
         assertThatThrownBy(() -> PvhLoader.memoryMap(1L << 20)).isInstanceOf(IllegalArgumentException.class);
@@ -99,6 +99,8 @@ class PvhLoaderTest {
         // everything lives in the reserved block the map announces
         assertThat(PvhLoader.START_INFO).isEqualTo(map.get(1).address());
         assertThat(PvhLoader.BOOT_INFO_END).isEqualTo(map.get(1).address() + map.get(1).size());
+        assertThat(List.of(PvhLoader.CONSOLE_PAGE, PvhLoader.STORE_PAGE)).allMatch(
+                page -> page >= PvhLoader.MEMMAP + 0x1000 && page + 0x1000 <= PvhLoader.BOOT_INFO_END);
     }
 
     /** The shape of a kernel linked with --oformat=elf32-i386: ELF32, EM_386, the PVH note in a SHT_NOTE section only. */
