@@ -34,13 +34,12 @@
  * timer that ends them has been seen to fire (or with a singleshot timer
  * armed behind them as a backstop).
  *
- * dom0 echo backend contract (step 7): the guest reads HVM_PARAM_STORE_EVTCHN
- * (S; 0 means no backend: SKIP), allocates P = alloc_unbound(DOMID_SELF,
- * remote_dom 0), sends one event on S, and expects dom0 to bind (as
- * EVTCHNOP_bind_interdomain) every unbound port of this guest reserved for
- * dom0 -- it waits up to 1 s for EVTCHNOP_status(P) to say interdomain --
- * and then to answer every event it receives on such a port with exactly one
- * event back on it. Then it does <pingpong> round trips (default 1000)
+ * dom0 echo backend contract (step 7): the guest finds xenstore through
+ * HVM_PARAM_STORE_PFN/_EVTCHN (none: SKIP), allocates P =
+ * alloc_unbound(DOMID_SELF, remote_dom 0), writes it to data/echo/port, and
+ * expects dom0 to bind it (EVTCHNOP_bind_interdomain) and then write
+ * data/echo/state = "connected" -- it waits up to 1 s for both -- and then
+ * to answer every event it receives on P with exactly one event back. Then it does <pingpong> round trips (default 1000)
  * waiting for each reply by upcall, then as many more with P masked and
  * SCHEDOP_poll([P]).
  *
@@ -53,7 +52,7 @@
  *     bind leaves pending on L is dropped, then it sends on L and waits up to
  *     5 s for the reply.
  */
-#include "hypercall.h"
+#include "pv.h"
 
 #define UPCALL_VECTOR   0xf3
 #define SPURIOUS_VECTOR 0xff
@@ -1002,40 +1001,42 @@ static void pingpong_report(const char *what, long rc, const char *why, const st
            (unsigned long)r->max, extra, ok ? "" : " stopped: ", ok ? "" : (why ? why : "extra events"));
 }
 
-/* Allocates a port P for dom0, announces it on the store channel S and waits
- * (1 s) for dom0's echo backend to bind it; 1 if it did. */
-static int dom0_port(evtchn_port_t s, evtchn_port_t *out)
+/* Allocates a port P for dom0, publishes it in xenstore (data/echo/port) and
+ * waits (1 s) for dom0's echo backend to bind it and say it is connected
+ * (data/echo/state), as a frontend waits for its backend; 1 if it did. */
+static int dom0_port(evtchn_port_t *out)
 {
     evtchn_port_t p;
     long rc = ev_alloc_unbound(0, &p);
     if (!report(rc == 0 && p < NR_PORTS, "alloc_unbound for dom0", rc, "remote_dom=0 port=%u", p))
         return 0;
-    struct evtchn_status st;
-    rc = ev_status(s, &st);
-    printk("evtchn: store channel S=%u: status rc=%ld %s dom=%u port=%u\n", s, rc,
-           status_name(st.status), st.u.interdomain.dom, st.u.interdomain.port);
-
+    char text[16];
+    snprintf(text, sizeof(text), "%u", p);
     uint64_t t0 = now_ns();
-    rc = ev_send(s);
-    if (!report(rc == 0, "kick store channel", rc, "EVTCHNOP_send(S=%u)", s))
+    rc = xs_write("data/echo/port", text);
+    if (!report(rc == 0, "publish P in xenstore", rc, "data/echo/port=%u (%s)", p, xs_error_name(rc)))
         return 0;
-    /* the backend binds P, then says it is ready with an event on S (as a
-     * backend would switch its xenstore state to Connected): wait (1 s) for
-     * both, EVTCHNOP_status(P) saying interdomain and S pending */
+    /* the backend binds P, then writes data/echo/state = connected: wait
+     * (1 s) for both, so that no ping can race the bind */
+    struct evtchn_status st;
     long src = 0;
+    char state[32] = "";
     uint64_t deadline = t0 + 1000 * MS;
-    for (int k = 0; k < 1000000; k++) {
+    for (;;) {
         src = ev_status(p, &st);
-        if (src != 0 || (st.status == EVTCHNSTAT_interdomain && is_pending(s)) || now_ns() >= deadline)
+        if (xs_read("data/echo/state", state, sizeof(state)) != 0)
+            state[0] = 0;
+        int connected = !strncmp(state, "connected", sizeof(state));
+        if (src != 0 || (st.status == EVTCHNSTAT_interdomain && connected) || now_ns() >= deadline)
             break;
-        for (int i = 0; i < 100; i++)
+        for (int i = 0; i < 1000; i++)
             cpu_relax();
     }
-    int ready = clear_pending(s);
     uint64_t el = now_ns() - t0;
-    if (!report(src == 0 && st.status == EVTCHNSTAT_interdomain && st.u.interdomain.dom == 0 && ready,
-                "dom0 binds P", src, "P=%u status=%s dom=%u port=%u ready=%d after_ns=%lu", p,
-                status_name(st.status), st.u.interdomain.dom, st.u.interdomain.port, ready,
+    if (!report(src == 0 && st.status == EVTCHNSTAT_interdomain && st.u.interdomain.dom == 0
+                && !strncmp(state, "connected", sizeof(state)),
+                "dom0 binds P", src, "P=%u status=%s dom=%u port=%u state=%s after_ns=%lu", p,
+                status_name(st.status), st.u.interdomain.dom, st.u.interdomain.port, state,
                 (unsigned long)el))
         return 0;
 
@@ -1043,22 +1044,22 @@ static int dom0_port(evtchn_port_t s, evtchn_port_t *out)
     return 1;
 }
 
+/* The xenstore ring (HVM_PARAM_STORE_*) the echo backend is found through; 0 if there is none. */
+static int have_xenstore(void)
+{
+    pv_init(sh);
+    return xs_init() == 0;
+}
+
 static void step_dom0(void)
 {
     printk("evtchn: step 7: dom0 echo backend\n");
-    struct xen_hvm_param hp = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN, .value = 0 };
-    long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &hp);
-    if (rc != 0) {
-        fail("dom0 ping-pong", rc, "HVMOP_get_param(HVM_PARAM_STORE_EVTCHN) failed");
-        return;
-    }
-    evtchn_port_t s = (evtchn_port_t)hp.value;
-    if (s == 0) {
-        skip("dom0 ping-pong", "no store channel");
+    if (!have_xenstore()) {
+        skip("dom0 ping-pong", "no xenstore");
         return;
     }
     evtchn_port_t p;
-    if (!dom0_port(s, &p))
+    if (!dom0_port(&p))
         return;
 
     unsigned n = 1000;
@@ -1068,7 +1069,7 @@ static void step_dom0(void)
 
     const char *why = NULL;
     struct rtt r = { 0, 0, 0, 0 };
-    rc = pingpong_upcall(p, n, &r, &why);
+    long rc = pingpong_upcall(p, n, &r, &why);
     uint32_t c1 = port_count[p];
     wait_spin(&port_count[p], c1 + 1, 5 * MS);   /* a reply too many? */
     pingpong_report("dom0 ping-pong upcall", rc, why, &r, n, port_count[p] - c1);
@@ -1204,13 +1205,10 @@ static void bench_mode(unsigned long n)
 {
     if (n > BENCH_MAX)
         n = BENCH_MAX;
-    struct xen_hvm_param hp = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN, .value = 0 };
-    long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &hp);
     evtchn_port_t p;
-    if (!report(rc == 0 && hp.value != 0, "bench store channel", rc, "S=%lu", (unsigned long)hp.value)
-        || !dom0_port((evtchn_port_t)hp.value, &p))
+    if (!report(have_xenstore(), "bench xenstore", 0, "HVM_PARAM_STORE_*") || !dom0_port(&p))
         finish();
-    rc = ev_unmask(p);
+    long rc = ev_unmask(p);
     if (!report(rc == 0, "bench unmask P", rc, "P=%u", p))
         finish();
     unsigned long done = 0;

@@ -1,11 +1,11 @@
 /*
- * demo: the PV devices a Xen HVM/PVH guest finds at boot, as a frontend
+ * xenshim guests: the PV devices a Xen HVM/PVH guest finds at boot, as a frontend
  * kernel drives them: event channels waited on with SCHEDOP_poll (every
  * port stays masked; no upcall is needed), the PV console ring, a xenstore
  * client over its ring, and grant table v1 entries.
  */
-#ifndef XENSHIM_DEMO_PV_H
-#define XENSHIM_DEMO_PV_H
+#ifndef XENSHIM_GUEST_PV_H
+#define XENSHIM_GUEST_PV_H
 
 #include "hypercall.h"
 #include <xen/grant_table.h>

@@ -1,5 +1,5 @@
 /*
- * demo: event channels by SCHEDOP_poll, the PV console ring, a xenstore
+ * xenshim guests: event channels by SCHEDOP_poll, the PV console ring, a xenstore
  * client and grant table v1 entries (see pv.h).  Every wait is bounded.
  */
 #include "pv.h"
