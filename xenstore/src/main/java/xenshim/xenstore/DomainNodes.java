@@ -47,8 +47,8 @@ public final class DomainNodes {
         XsPerms guests = XsPerms.of(XsPerm.none(id));
         try (XsClient client = xs.client()) {
             client.transaction(t -> {
-                t.rm(home);
-                t.rm(vm);
+                removeIfThere(t, home);
+                removeIfThere(t, vm);
                 node(t, vm, "", readable);
                 t.write(vm + "/uuid", guest.uuid().toString());
                 t.write(vm + "/name", guest.name());
@@ -92,13 +92,19 @@ public final class DomainNodes {
         try (XsClient client = xs.client()) {
             client.transaction(t -> {
                 if (t.exists(home + "/vm")) {
-                    t.rm(t.read(home + "/vm"));
+                    removeIfThere(t, t.read(home + "/vm"));
                 }
-                t.rm(home);
+                removeIfThere(t, home);
             });
         }
         if (xs.isIntroduced(domid)) {
             xs.release(domid);
+        }
+    }
+
+    private static void removeIfThere(XsTransaction t, String path) {
+        if (t.exists(path)) {
+            t.rm(path);
         }
     }
 
