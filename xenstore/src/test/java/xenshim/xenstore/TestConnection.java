@@ -36,7 +36,11 @@ final class TestConnection extends XsConnection {
         return reply;
     }
 
+    /** A request of NUL-terminated strings; for {@code XS_WRITE} the value (the second) has no NUL, as on the wire. */
     XsMessage call(int type, String... strings) {
+        if (type == XsWire.XS_WRITE && strings.length == 2) {
+            return call(type, 0, RequestsTest.concat(strings[0], "\0", strings[1]));
+        }
         return call(type, 0, XsMessage.strings(strings));
     }
 
