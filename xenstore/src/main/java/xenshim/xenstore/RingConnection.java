@@ -6,7 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,7 @@ public final class RingConnection extends XsConnection {
     private final Xenstored xs;
     private final Ring ring;
     private final Runnable notify;
-    private final Semaphore wake = new Semaphore(0);
+    private final AtomicBoolean kicked = new AtomicBoolean();
     private final Thread worker;
     private volatile boolean closed;
     private boolean broken;
@@ -68,9 +69,8 @@ public final class RingConnection extends XsConnection {
 
     /** The guest notified: serve its ring (on the ring's own thread; this returns at once). */
     public void kick() {
-        if (wake.availablePermits() == 0) {
-            wake.release();
-        }
+        kicked.set(true);
+        LockSupport.unpark(worker);
     }
 
     /** The domain this ring belongs to. */
@@ -131,18 +131,14 @@ public final class RingConnection extends XsConnection {
     }
 
     private void run() {
-        try {
-            while (!closed) {
-                wake.acquire();
-                wake.drainPermits();
-                boolean more;
-                do {
-                    more = !closed && serveRound();
-                    Thread.yield();
-                } while (more);
+        while (!closed) {
+            if (!kicked.getAndSet(false)) {
+                LockSupport.park(this);
+                continue;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            while (!closed && serveRound()) {
+                Thread.yield();
+            }
         }
     }
 
@@ -280,7 +276,7 @@ public final class RingConnection extends XsConnection {
         private static final long SERVER_FEATURES = XsWire.interfaceOffset("server_features");
         private static final long ERROR = XsWire.interfaceOffset("error");
         private static final java.lang.invoke.VarHandle U32 =
-                java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.varHandle();
+                java.lang.foreign.ValueLayout.JAVA_INT.varHandle();
 
         private final MemorySegment page;
 
@@ -288,6 +284,10 @@ public final class RingConnection extends XsConnection {
             if (page.byteSize() < XsWire.XENSTORE_DOMAIN_INTERFACE.byteSize()) {
                 throw new IllegalArgumentException("a xenstore ring page is " + XsWire.XENSTORE_DOMAIN_INTERFACE
                         .byteSize() + " bytes at least, not " + page.byteSize());
+            }
+            if (!page.isNative() || page.address() % Integer.BYTES != 0) {
+                throw new IllegalArgumentException("a xenstore ring page must be native memory aligned for its"
+                        + " indexes: " + page);
             }
             this.page = page;
         }
