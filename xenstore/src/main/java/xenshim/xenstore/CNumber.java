@@ -12,16 +12,10 @@ final class CNumber {
      * glibc's {@code (int) strtol} does.
      */
     static int atoi(String text) {
-        int i = 0;
+        Sign sign = Sign.of(text);
+        int i = sign.digitsAt();
         int n = text.length();
-        while (i < n && isSpace(text.charAt(i))) {
-            i++;
-        }
-        boolean negative = false;
-        if (i < n && (text.charAt(i) == '+' || text.charAt(i) == '-')) {
-            negative = text.charAt(i) == '-';
-            i++;
-        }
+        boolean negative = sign.negative();
         long value = 0;
         boolean overflow = false;
         while (i < n && text.charAt(i) >= '0' && text.charAt(i) <= '9') {
@@ -43,16 +37,10 @@ final class CNumber {
      * @return the number, or {@code null} if {@code text} is not one
      */
     static Long strtol(String text) {
-        int i = 0;
+        Sign sign = Sign.of(text);
+        int i = sign.digitsAt();
         int n = text.length();
-        while (i < n && isSpace(text.charAt(i))) {
-            i++;
-        }
-        boolean negative = false;
-        if (i < n && (text.charAt(i) == '+' || text.charAt(i) == '-')) {
-            negative = text.charAt(i) == '-';
-            i++;
-        }
+        boolean negative = sign.negative();
         int radix = 10;
         if (i + 2 < n && text.charAt(i) == '0' && (text.charAt(i + 1) == 'x' || text.charAt(i + 1) == 'X')
                 && Character.digit(text.charAt(i + 2), 16) >= 0) {
@@ -71,6 +59,21 @@ final class CNumber {
             value = value > (Long.MAX_VALUE - digit) / radix ? Long.MAX_VALUE : value * radix + digit;
         }
         return digits == 0 ? null : negative ? -value : value;
+    }
+
+    /** Where the digits start after white space and a sign, and whether the sign was a minus. */
+    private record Sign(int digitsAt, boolean negative) {
+
+        static Sign of(String text) {
+            int i = 0;
+            while (i < text.length() && isSpace(text.charAt(i))) {
+                i++;
+            }
+            if (i < text.length() && (text.charAt(i) == '+' || text.charAt(i) == '-')) {
+                return new Sign(i + 1, text.charAt(i) == '-');
+            }
+            return new Sign(i, false);
+        }
     }
 
     private static boolean isSpace(char c) {

@@ -46,10 +46,10 @@ public final class RingConnection extends XsConnection {
 
     /** The request being read: its header, then its payload. */
     private final byte[] header = new byte[XsWire.HEADER_SIZE];
-    private int headerUsed;
     private XsMessage.Header pending;
     private byte[] body;
-    private int bodyUsed;
+    /** How much of the header (while {@link #pending} is null) or of the body has been read. */
+    private int inUsed;
 
     /** What waits to be written: whole messages, the first maybe partly written. */
     private final ArrayDeque<byte[]> out = new ArrayDeque<>();
@@ -100,7 +100,7 @@ public final class RingConnection extends XsConnection {
         outUsed = 0;
         queuedReplies = 0;
         queuedEventBytes = 0;
-        headerUsed = 0;
+        inUsed = 0;
         pending = null;
         ring.resetIndexes();
         kick();
@@ -182,41 +182,42 @@ public final class RingConnection extends XsConnection {
 
     /** Reads what the ring holds of the current request; serves it once whole. */
     private Progress readRequest() {
-        Progress progress = Progress.NONE;
+        boolean moved = false;
         if (pending == null) {
-            int n = ring.readRequest(header, headerUsed, header.length - headerUsed);
-            if (n < 0) {
-                fail(XsWire.XENSTORE_ERROR_RINGIDX, "request indexes out of range");
-                return progress;
-            }
-            progress = n > 0 ? Progress.BYTES : progress;
-            headerUsed += n;
-            if (headerUsed < header.length) {
-                return progress;
+            int n = fill(header);
+            moved = n > 0;
+            if (n < 0 || inUsed < header.length) {
+                return moved ? Progress.BYTES : Progress.NONE;
             }
             pending = XsMessage.Header.decode(header);
             if (pending.tooLong()) {
                 fail(XsWire.XENSTORE_ERROR_PROTO, "request of " + pending.length() + " bytes");
-                return progress;
+                return Progress.BYTES;
             }
             body = new byte[(int) pending.length()];
-            bodyUsed = 0;
+            inUsed = 0;
         }
-        int n = ring.readRequest(body, bodyUsed, body.length - bodyUsed);
-        if (n < 0) {
-            fail(XsWire.XENSTORE_ERROR_RINGIDX, "request indexes out of range");
-            return progress;
-        }
-        progress = n > 0 ? Progress.BYTES : progress;
-        bodyUsed += n;
-        if (bodyUsed < body.length) {
-            return progress;
+        int n = fill(body);
+        moved |= n > 0;
+        if (n < 0 || inUsed < body.length) {
+            return moved ? Progress.BYTES : Progress.NONE;
         }
         XsMessage request = pending.with(body);
         pending = null;
-        headerUsed = 0;
+        inUsed = 0;
         xs.process(this, request);
         return Progress.MESSAGE;
+    }
+
+    /** Reads into {@code buffer} from {@link #inUsed} what the ring holds; -1 (and the ring failed) for bad indexes. */
+    private int fill(byte[] buffer) {
+        int n = ring.readRequest(buffer, inUsed, buffer.length - inUsed);
+        if (n < 0) {
+            fail(XsWire.XENSTORE_ERROR_RINGIDX, "request indexes out of range");
+        } else {
+            inUsed += n;
+        }
+        return n;
     }
 
     /** Writes queued messages while the response ring has room; whether any byte went out. */
