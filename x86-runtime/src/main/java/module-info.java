@@ -4,6 +4,7 @@
  */
 module xenshim.x86 {
     requires xenshim.dispatcher;
+    requires xenshim.xenstore;
     requires info.picocli;
     requires org.slf4j;
     requires ch.qos.logback.classic;

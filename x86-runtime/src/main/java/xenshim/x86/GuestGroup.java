@@ -11,6 +11,7 @@ import xenshim.api.Domain;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.boot.ElfImage;
 import xenshim.x86.dom0.EchoBackend;
+import xenshim.x86.dom0.GuestBackends;
 import xenshim.x86.dom0.Toolstack;
 import xenshim.x86.vm.HypercallTracer;
 import xenshim.x86.vm.Machine;
@@ -18,9 +19,9 @@ import xenshim.x86.vm.Outcome;
 
 /**
  * Several guests booted together on one platform, as {@code xenshim run a.elf b.elf} does: each its own
- * domain (ids from {@code firstDomid} up), memory and vCPU threads, with the channels Xen's toolstack
- * makes (console and store, published in its HVM params), dom0's echo backend on its announced ports,
- * and, for each pair of guests (first and second, third and fourth, ...), a port of the first reserved
+ * domain (ids from {@code firstDomid} up), memory and vCPU threads, with what dom0 does for each guest
+ * ({@link GuestBackends}: console and store channels and rings, xenstore nodes, the PV console, the
+ * echo and demo backends), and, for each pair of guests (first and second, third and fourth, ...), a port of the first reserved
  * for the second, passed on their command lines as {@code peer=DOMID:PORT:wait} (the owner) and
  * {@code peer=DOMID:PORT:bind} (the one that binds it). A guest that ends is removed: its ports close,
  * so its peers' ends become unbound, as in Xen.
@@ -47,8 +48,7 @@ public final class GuestGroup implements AutoCloseable {
     private final HypercallPage page;
     private final List<Domain> domains = new ArrayList<>();
     private final List<Machine> machines = new ArrayList<>();
-    private final List<EchoBackend> backends = new ArrayList<>();
-    private final List<Toolstack.GuestChannels> channels = new ArrayList<>();
+    private final List<GuestBackends> backends = new ArrayList<>();
 
     private GuestGroup(Platform platform, HypercallPage page) {
         this.platform = platform;
@@ -95,12 +95,16 @@ public final class GuestGroup implements AutoCloseable {
                 machines.add(Machine.create(new Machine.Config(settings.memoryBytes(), cmdlines[i],
                                 settings.timeout(), domain.domid(), platform.version()), guests.get(i).image(),
                         domain, page, platform.console(), settings.tracer(), settings.accelerators()));
-                Toolstack.GuestChannels made = toolstack.createChannels(domain);
-                channels.add(made);
-                backends.add(new EchoBackend(page, platform.dom0(), platform.dom0Events(), domain,
-                        made.dom0Store(), EchoBackend.Mode.INLINE).start());
+                backends.add(GuestBackends.start(platform.dom0Side(page), domain, storeName(guests.get(i).name()),
+                        settings.memoryBytes(), EchoBackend.Mode.INLINE));
             }
         }
+    }
+
+    /** A guest's name in xenstore: its bundled name, or its file's name without the directory and {@code .elf}. */
+    private static String storeName(String name) {
+        String file = name.substring(name.lastIndexOf('/') + 1);
+        return file.endsWith(".elf") && file.length() > 4 ? file.substring(0, file.length() - 4) : file;
     }
 
     private static String join(String cmdline, String word) {
@@ -111,13 +115,8 @@ public final class GuestGroup implements AutoCloseable {
         return List.copyOf(machines);
     }
 
-    /** Each guest's toolstack channels, in guest order. */
-    public List<Toolstack.GuestChannels> channels() {
-        return List.copyOf(channels);
-    }
-
-    /** The echo backend of each guest, in guest order. */
-    public List<EchoBackend> backends() {
+    /** What dom0 runs for each guest (channels, console, store ring, echo), in guest order. */
+    public List<GuestBackends> backends() {
         return List.copyOf(backends);
     }
 
@@ -173,31 +172,25 @@ public final class GuestGroup implements AutoCloseable {
         machines.forEach(machine -> machine.stop(why));
     }
 
-    /** Guest {@code index} ended: its backend stops, its machine closes (its ports with it), it leaves the registry. */
+    /**
+     * Guest {@code index} ended: dom0's backends for it stop (its pages unmapped, its xenstore nodes and
+     * dom0's ends of its channels gone), its machine closes (its ports with it), it leaves the registry.
+     */
     private synchronized void end(int index) {
-        try {
-            if (index < backends.size()) {
-                backends.get(index).close();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (index < backends.size()) {
+            backends.get(index).close();
         }
         try {
             machines.get(index).close();
         } catch (RuntimeException e) {
             LOG.warn("closing {} failed", machines.get(index).domain(), e);
         }
-        if (index < channels.size()) {
-            try (Toolstack toolstack = new Toolstack(page, platform.dom0())) {
-                toolstack.closeChannels(channels.get(index));
-            }
-        }
         platform.domains().remove(domains.get(index));
     }
 
     @Override
     public synchronized void close() throws InterruptedException {
-        for (EchoBackend backend : backends) {
+        for (GuestBackends backend : backends) {
             backend.close();
         }
         for (Machine machine : machines) {

@@ -9,11 +9,14 @@ import xenshim.api.VcpuTimers;
 import xenshim.api.XenClock;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.Discovery;
+import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.HypercallTable;
 import xenshim.dispatcher.LocalEvents;
 import xenshim.dispatcher.PlatformServices;
 import xenshim.dispatcher.PluginLayer;
+import xenshim.x86.dom0.GuestBackends;
 import xenshim.x86.time.PlatformTime;
+import xenshim.xenstore.Xenstored;
 
 /**
  * The platform's services as handlers see them — the emulated Xen's version,
@@ -30,6 +33,7 @@ public final class Platform {
 
     private final Domain dom0 = Domain.localDom0();
     private final LocalEvents dom0Events;
+    private final Xenstored xenstore = new Xenstored();
 
     /** A platform whose registry holds its one in-process dom0. */
     public Platform(XenVersionInfo version, GuestConsole console) {
@@ -47,6 +51,16 @@ public final class Platform {
     /** dom0's events, for backends that wait for their ports. */
     public LocalEvents dom0Events() {
         return dom0Events;
+    }
+
+    /** The platform's xenstored: every guest's store ring, dom0's client, the socket for Xen's tools. */
+    public Xenstored xenstore() {
+        return xenstore;
+    }
+
+    /** What dom0's backends need, calling through {@code page}. */
+    public GuestBackends.Dom0 dom0Side(HypercallPage page) {
+        return new GuestBackends.Dom0(page, dom0, dom0Events, xenstore, console);
     }
 
     /**

@@ -24,7 +24,7 @@ import xenshim.x86.Accel;
 import xenshim.x86.Platform;
 import xenshim.x86.boot.ElfImage;
 import xenshim.x86.dom0.EchoBackend;
-import xenshim.x86.dom0.Toolstack;
+import xenshim.x86.dom0.GuestBackends;
 import xenshim.x86.memory.GuestPhysMemory;
 import xenshim.x86.vm.Machine;
 import xenshim.x86.vm.Outcome;
@@ -136,18 +136,12 @@ final class BenchEventsCommand implements Callable<Integer> {
         HypercallPage page = new HypercallPage(platform.table(null, java.util.Map.of()));
         Domain domain = platform.newGuest(1);
         try (Machine machine = Machine.create(new Machine.Config(128L << 20, "bench=" + events, Duration.ofMinutes(5),
-                domain.domid(), platform.version()), evtchnGuest(), domain, page, console, null, backend.factory());
-             Toolstack toolstack = new Toolstack(page, platform.dom0())) {
-            Toolstack.GuestChannels channels = toolstack.createChannels(domain);
-            EchoBackend echo = new EchoBackend(page, platform.dom0(), platform.dom0Events(), domain, channels.dom0Store(),
-                    mode);
-            EchoBackend.Recording backendTimes = echo.record(platform.time().clock(), events);
-            echo.start();
+                domain.domid(), platform.version()), evtchnGuest(), domain, page, console, null, backend.factory())) {
             Outcome outcome;
-            try {
+            EchoBackend.Recording backendTimes;
+            try (GuestBackends dom0 = GuestBackends.start(platform.dom0Side(page), domain, "evtchn", 128L << 20, mode)) {
+                backendTimes = dom0.echo().record(platform.time().clock(), events); // before the guest runs
                 outcome = machine.run();
-            } finally {
-                echo.close();
             }
             Matcher m = arrays[0] == null ? null : ARRAYS.matcher(arrays[0]);
             if (m == null || !m.find() || !(outcome instanceof Outcome.Shutdown)) {

@@ -8,6 +8,7 @@ import xenshim.api.Domain;
 import xenshim.api.abi.AbiLayouts;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenEvtchn;
+import xenshim.api.xen.XenGnttab;
 import xenshim.api.xen.XenHvm;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.Lcall;
@@ -101,6 +102,60 @@ public final class Dom0Calls implements AutoCloseable {
         args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "index"), index);
         args.set(ValueLayout.JAVA_LONG, AbiLayouts.offset(s, "value"), value);
         return (int) lcall.invoke(Hypercalls.__HYPERVISOR_hvm_op, XenHvm.HVMOP_set_param, args.address());
+    }
+
+    /**
+     * What {@code GNTTABOP_map_grant_ref} answered.
+     *
+     * @param status   {@code GNTST_*}, or a negative Xen errno for the call as a whole
+     * @param handle   the mapping's handle, when {@code status} is {@code GNTST_okay}
+     * @param hostAddr where in dom0's physmap the page is mapped
+     */
+    public record GrantMap(int status, int handle, long hostAddr) {
+        public boolean ok() {
+            return status == XenGnttab.GNTST_okay;
+        }
+    }
+
+    /**
+     * {@code GNTTABOP_map_grant_ref} of {@code domid}'s grant {@code ref} into dom0 ({@code GNTMAP_host_map},
+     * with {@code GNTMAP_readonly} if asked), at a free frame of dom0's physmap. The page itself is then
+     * {@code dom0.state(GrantMappings.KEY).segment(handle)}.
+     */
+    public GrantMap mapGrant(int domid, int ref, boolean readonly) {
+        long hostAddr = Dom0HostFrames.take() << 12;
+        args.fill((byte) 0);
+        StructLayout s = L.gnttab_map_grant_ref;
+        args.set(ValueLayout.JAVA_LONG, AbiLayouts.offset(s, "host_addr"), hostAddr);
+        args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "flags"),
+                XenGnttab.GNTMAP_host_map | (readonly ? XenGnttab.GNTMAP_readonly : 0));
+        args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "ref"), ref);
+        args.set(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "dom"), (short) domid);
+        long rc = grantTableOp(XenGnttab.GNTTABOP_map_grant_ref);
+        int status = rc < 0 ? (int) rc : args.get(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "status"));
+        if (status != XenGnttab.GNTST_okay) {
+            Dom0HostFrames.give(hostAddr >>> 12);
+            return new GrantMap(status, -1, 0);
+        }
+        return new GrantMap(status, args.get(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "handle")), hostAddr);
+    }
+
+    /** {@code GNTTABOP_unmap_grant_ref} of a mapping {@link #mapGrant} made: a {@code GNTST_*} status or errno. */
+    public int unmapGrant(GrantMap map) {
+        args.fill((byte) 0);
+        StructLayout s = L.gnttab_unmap_grant_ref;
+        args.set(ValueLayout.JAVA_LONG, AbiLayouts.offset(s, "host_addr"), map.hostAddr());
+        args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "handle"), map.handle());
+        long rc = grantTableOp(XenGnttab.GNTTABOP_unmap_grant_ref);
+        int status = rc < 0 ? (int) rc : args.get(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "status"));
+        if (status == XenGnttab.GNTST_okay) {
+            Dom0HostFrames.give(map.hostAddr() >>> 12);
+        }
+        return status;
+    }
+
+    private long grantTableOp(int cmd) {
+        return lcall.invoke(Hypercalls.__HYPERVISOR_grant_table_op, cmd, args.address(), 1);
     }
 
     @Override

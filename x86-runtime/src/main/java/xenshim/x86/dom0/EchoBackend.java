@@ -12,13 +12,16 @@ import xenshim.api.XenClock;
 import xenshim.api.xen.XenEvtchn;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.LocalEvents;
+import xenshim.xenstore.XsClient;
+import xenshim.xenstore.XsException;
+import xenshim.xenstore.Xenstored;
 
 /**
  * A dom0 backend in the runtime that answers each event with one event: the other end of a guest's
- * ping. Until xenshim has a xenstore (where a guest would write its port for a backend to read), a guest
- * announces its ports by kicking its store channel: the backend then binds every port of the guest that
- * is unbound and reserved for dom0, and echoes each event on it, using no CPU between events, in one of
- * two ways ({@link Mode}): a thread of its own per port that blocks until the port is pending
+ * ping. It is found through xenstore as a split driver's backend is: the guest writes a port it
+ * allocated for dom0 to {@code data/echo/port}; the backend, watching that node, binds the port, writes
+ * {@code data/echo/state = connected}, and echoes each event on it, using no CPU between events, in one
+ * of two ways ({@link Mode}): a thread of its own per port that blocks until the port is pending
  * ({@link LocalEvents#await}), or an inline listener that answers on the sender's own thread
  * ({@link LocalEvents#listenInline}).
  */
@@ -32,7 +35,7 @@ public final class EchoBackend implements AutoCloseable {
     private final Domain dom0;
     private final LocalEvents events;
     private final Domain guest;
-    private final int storePort;
+    private final XsClient store;
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final List<Integer> bound = new CopyOnWriteArrayList<>();
     private final List<Dom0Calls> inlineCalls = new CopyOnWriteArrayList<>();
@@ -93,21 +96,21 @@ public final class EchoBackend implements AutoCloseable {
         return r;
     }
 
-    /**
-     * @param storePort dom0's end of the guest's store channel, where the guest announces its ports
-     */
-    public EchoBackend(HypercallPage page, Domain dom0, LocalEvents events, Domain guest, int storePort, Mode mode) {
+    /** @param xenstore the store the guest's {@code data/echo/port} is watched in */
+    public EchoBackend(HypercallPage page, Domain dom0, LocalEvents events, Domain guest, Xenstored xenstore,
+                       Mode mode) {
         this.mode = Objects.requireNonNull(mode);
         this.page = Objects.requireNonNull(page);
         this.dom0 = Objects.requireNonNull(dom0);
         this.events = Objects.requireNonNull(events);
         this.guest = Objects.requireNonNull(guest);
-        this.storePort = storePort;
+        this.store = xenstore.client();
     }
 
-    /** Starts waiting for the guest's announcements. */
+    /** Starts watching the guest's {@code data/echo/port}. */
     public EchoBackend start() {
-        threads.add(Thread.ofVirtual().name("echo-d" + guest.domid() + "-store").start(this::announcements));
+        String home = store.domainPath(guest.domid()) + "/data/echo";
+        store.watch(home + "/port", "echo", (path, token) -> portWritten(home));
         return this;
     }
 
@@ -121,53 +124,49 @@ public final class EchoBackend implements AutoCloseable {
         return List.copyOf(bound);
     }
 
-    private void announcements() {
-        try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
-            while (!closed) {
-                if (events.await(storePort, CHECK)) {
-                    bindAnnounced(calls);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /**
-     * Binds every port of the guest that is unbound and reserved for dom0, then tells the guest it is
-     * ready with an event on the store channel (where a backend would switch its xenstore state to
-     * Connected): events the guest sends after that are echoed, and the one Xen's bind leaves pending on
-     * dom0's end is not.
+     * The guest wrote {@code data/echo/port} (or the watch fired at once): binds that port if it is the
+     * guest's, unbound and reserved for dom0, then says so in {@code data/echo/state}. Events the guest
+     * sends after that are echoed; the one Xen's bind leaves pending on dom0's end is not.
      */
-    private void bindAnnounced(Dom0Calls calls) {
-        for (int port = 1; ; port++) {
+    private synchronized void portWritten(String home) {
+        if (closed) {
+            return;
+        }
+        int port;
+        try {
+            port = Integer.parseInt(store.read(home + "/port").strip());
+        } catch (XsException | NumberFormatException e) {
+            return; // not written yet (the watch's first event), or not a number: nothing to bind
+        }
+        try (Dom0Calls calls = new Dom0Calls(page, dom0)) {
             Dom0Calls.PortStatus status = calls.status(guest.domid(), port);
-            if (status.status() < 0) {
-                calls.send(storePort);
-                return; // past the guest's last valid port
+            if (status.status() != XenEvtchn.EVTCHNSTAT_unbound || status.remote() != dom0.domid()) {
+                LOG.warn("echo backend: d{} port {} is not unbound for dom0 (status {})", guest.domid(), port,
+                        status.status());
+                return;
             }
-            if (status.status() == XenEvtchn.EVTCHNSTAT_unbound && status.remote() == dom0.domid()) {
-                int local = calls.bindInterdomain(guest.domid(), port);
-                if (local < 0) {
-                    LOG.warn("echo backend: binding d{} port {} failed with {}", guest.domid(), port, local);
-                    continue;
-                }
-                events.poll(local); // the bind marks dom0's end pending, as Xen does: not a ping
-                bound.add(local);
-                if (mode == Mode.INLINE) {
-                    Dom0Calls inline = new Dom0Calls(page, dom0);
-                    inlineCalls.add(inline);
-                    events.listenInline(local, p -> {
-                        synchronized (inline) {
-                            echoOnce(inline, p);
-                        }
-                    });
-                } else {
-                    threads.add(Thread.ofPlatform().daemon().name("echo-d" + guest.domid() + "-p" + port)
-                            .start(() -> echo(local)));
-                }
+            int local = calls.bindInterdomain(guest.domid(), port);
+            if (local < 0) {
+                LOG.warn("echo backend: binding d{} port {} failed with {}", guest.domid(), port, local);
+                return;
+            }
+            events.poll(local); // the bind marks dom0's end pending, as Xen does: not a ping
+            bound.add(local);
+            if (mode == Mode.INLINE) {
+                Dom0Calls inline = new Dom0Calls(page, dom0);
+                inlineCalls.add(inline);
+                events.listenInline(local, p -> {
+                    synchronized (inline) {
+                        echoOnce(inline, p);
+                    }
+                });
+            } else {
+                threads.add(Thread.ofPlatform().daemon().name("echo-d" + guest.domid() + "-p" + port)
+                        .start(() -> echo(local)));
             }
         }
+        store.write(home + "/state", "connected");
     }
 
     private void echo(int port) {
@@ -201,11 +200,20 @@ public final class EchoBackend implements AutoCloseable {
 
     /** Stops the threads and closes the dom0 ports bound for the guest. Idempotent. */
     @Override
-    public synchronized void close() throws InterruptedException {
-        if (closed) {
-            return;
+    public void close() throws InterruptedException {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
+        store.close(); // outside the lock: a watch event may be waiting for it
+        synchronized (this) {
+            closePorts();
+        }
+    }
+
+    private void closePorts() throws InterruptedException {
         for (Thread thread : threads) {
             thread.interrupt();
             thread.join(1_000);

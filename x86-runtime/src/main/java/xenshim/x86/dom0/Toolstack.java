@@ -44,6 +44,12 @@ public final class Toolstack implements AutoCloseable {
         return new GuestChannels(console, store, dom0Console, dom0Store);
     }
 
+    /** Publishes {@code guest}'s console and store ring pages in {@code HVM_PARAM_CONSOLE_PFN} and {@code _STORE_PFN}. */
+    public synchronized void publishRingPages(Domain guest, long consolePfn, long storePfn) {
+        check("set_param CONSOLE_PFN", calls.setParam(guest.domid(), XenHvm.HVM_PARAM_CONSOLE_PFN, consolePfn));
+        check("set_param STORE_PFN", calls.setParam(guest.domid(), XenHvm.HVM_PARAM_STORE_PFN, storePfn));
+    }
+
     /**
      * Closes dom0's ends of a dead guest's console and store channels, as the toolstack does when it
      * reaps the domain (the guest's ends are gone with it; dom0's were left unbound).
