@@ -8,6 +8,7 @@ import xenshim.api.Domain;
 import xenshim.api.abi.AbiLayouts;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenEvtchn;
+import xenshim.api.xen.XenGnttab;
 import xenshim.api.xen.XenHvm;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.dispatcher.Lcall;
@@ -91,6 +92,38 @@ public final class Dom0Calls implements AutoCloseable {
         }
         return new PortStatus(args.get(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "status")),
                 Short.toUnsignedInt(args.get(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "u.interdomain.dom"))));
+    }
+
+    private long grantTableOp(int cmd) {
+        return lcall.invoke(Hypercalls.__HYPERVISOR_grant_table_op, cmd, args.address(), 1);
+    }
+
+    /**
+     * {@code GNTTABOP_map_grant_ref} of {@code domid}'s grant {@code ref} at {@code hostAddr} of dom0's
+     * physmap: the handle, whose page {@code dom0.state(GrantMappings.KEY).segment(handle)} gives; else a
+     * negative {@code GNTST_*} (or errno).
+     */
+    public int mapGrant(int domid, int ref, boolean readonly, long hostAddr) {
+        args.fill((byte) 0);
+        StructLayout s = L.gnttab_map_grant_ref;
+        args.set(ValueLayout.JAVA_LONG, AbiLayouts.offset(s, "host_addr"), hostAddr);
+        args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "flags"),
+                XenGnttab.GNTMAP_host_map | (readonly ? XenGnttab.GNTMAP_readonly : 0));
+        args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "ref"), ref);
+        args.set(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "dom"), (short) domid);
+        long rc = grantTableOp(XenGnttab.GNTTABOP_map_grant_ref);
+        short status = args.get(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "status"));
+        return rc < 0 ? (int) rc : status < 0 ? status : args.get(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "handle"));
+    }
+
+    /** {@code GNTTABOP_unmap_grant_ref} of a mapping at {@code hostAddr}: {@code GNTST_okay}, a status or an errno. */
+    public int unmapGrant(int handle, long hostAddr) {
+        args.fill((byte) 0);
+        StructLayout s = L.gnttab_unmap_grant_ref;
+        args.set(ValueLayout.JAVA_LONG, AbiLayouts.offset(s, "host_addr"), hostAddr);
+        args.set(ValueLayout.JAVA_INT, AbiLayouts.offset(s, "handle"), handle);
+        long rc = grantTableOp(XenGnttab.GNTTABOP_unmap_grant_ref);
+        return rc < 0 ? (int) rc : args.get(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "status"));
     }
 
     /** {@code HVMOP_set_param} on {@code domid}. */
