@@ -52,13 +52,21 @@ public final class FrameReferences {
         return true;
     }
 
+    /**
+     * Checks that {@code mfn} has a reference, as {@link ForeignFrames#window} requires.
+     *
+     * @return {@code mfn}
+     * @throws IllegalStateException if it has none
+     */
+    public long requireHeld(long mfn) {
+        if (!counts.containsKey(mfn)) {
+            throw new IllegalStateException("frame " + mfn + " is not referenced");
+        }
+        return mfn;
+    }
+
     /** The references on {@code mfn}. */
     public int count(long mfn) {
         return counts.getOrDefault(mfn, 0);
-    }
-
-    /** Whether {@code mfn} left the physmap and waits for its last reference. */
-    public boolean isReleased(long mfn) {
-        return released.contains(mfn);
     }
 }

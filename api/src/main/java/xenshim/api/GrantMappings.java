@@ -114,16 +114,6 @@ public final class GrantMappings {
         }
     }
 
-    /** {@code maptrack_limit}: the handles allocated so far. */
-    public int maptrackLimit() {
-        lock.lock();
-        try {
-            return maptrack.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** How many handles map something now. */
     public int activeMappings() {
         lock.lock();

@@ -94,10 +94,7 @@ public final class TestingForeignFrames implements ForeignFrames, PhysMap {
 
     @Override
     public synchronized MemorySegment window(long mfn) {
-        if (references.count(mfn) == 0) {
-            throw new IllegalStateException("frame " + mfn + " is not referenced");
-        }
-        return page(mfn);
+        return page(references.requireHeld(mfn));
     }
 
     @Override
@@ -123,16 +120,6 @@ public final class TestingForeignFrames implements ForeignFrames, PhysMap {
     /** Whether page {@code mfn} is back in the free pool. */
     public synchronized boolean isFree(long mfn) {
         return freePages.contains(mfn);
-    }
-
-    /** Whether page {@code mfn} left the physmap and waits for its last reference. */
-    public synchronized boolean isReleasedButReferenced(long mfn) {
-        return references.isReleased(mfn);
-    }
-
-    /** Where grant frame {@code index} is mapped in this physmap, or -1. */
-    public synchronized long grantFrameGfn(int index) {
-        return grantTable.frameGfn(index);
     }
 
     // ---- PhysMap ---------------------------------------------------------------------------------------

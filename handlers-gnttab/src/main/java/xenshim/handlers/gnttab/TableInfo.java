@@ -39,6 +39,16 @@ final class TableInfo {
         return caller == d || caller.isPrivileged();
     }
 
+    /** The domain {@code dom} names, by any id; null if there is none. */
+    private Domain find(CallContext ctx, int dom) {
+        return domains.byAnyId(ctx.domain(), dom).orElse(null);
+    }
+
+    /** Whether the caller may look at {@code d}'s table: {@code GNTST_bad_domain}, {@code GNTST_permission_denied} or okay. */
+    private static int access(CallContext ctx, Domain d) {
+        return d == null ? GNTST_bad_domain : !target(ctx.domain(), d) ? GNTST_permission_denied : GNTST_okay;
+    }
+
     /**
      * {@code gnttab_setup_table}: {@code count} must be 1 ({@code -EINVAL}); then the table of {@code dom}
      * grows to at least {@code nr_frames} (beyond its limit {@code GNTST_general_error}) and the gfn each of
@@ -55,13 +65,9 @@ final class TableInfo {
         int dom = domid(m, uop + SETUP_DOM.offset(abi));
         long nrFrames = Integer.toUnsignedLong(m.read32(uop + SETUP_NR_FRAMES.offset(abi)));
         long frameList = abi.readULong(m, uop + SETUP_FRAME_LIST.offset(abi));
-        Domain d = domains.byAnyId(ctx.domain(), dom).orElse(null);
-        int status;
-        if (d == null) {
-            status = GNTST_bad_domain;
-        } else if (!target(ctx.domain(), d)) {
-            status = GNTST_permission_denied;
-        } else {
+        Domain d = find(ctx, dom);
+        int status = access(ctx, d);
+        if (status == GNTST_okay) {
             GrantTable table = d.state(GrantTable.KEY);
             status = table.setup(nrFrames);
             for (int i = 0; status != GNTST_general_error && i < nrFrames; i++) {
@@ -83,10 +89,8 @@ final class TableInfo {
         }
         Abi abi = ctx.abi();
         GuestMemory m = copyIn(ctx, uop, l -> l.gnttab_query_size);
-        Domain d = domains.byAnyId(ctx.domain(), domid(m, uop + QUERY_DOM.offset(abi))).orElse(null);
-        int status = d == null ? GNTST_bad_domain
-                : !target(ctx.domain(), d) ? GNTST_permission_denied
-                : GNTST_okay;
+        Domain d = find(ctx, domid(m, uop + QUERY_DOM.offset(abi)));
+        int status = access(ctx, d);
         if (status == GNTST_okay) {
             GrantTable table = d.state(GrantTable.KEY);
             m.write32(uop + QUERY_NR_FRAMES.offset(abi), table.nrFrames());
@@ -115,7 +119,7 @@ final class TableInfo {
     long getVersion(CallContext ctx, long uop) {
         Abi abi = ctx.abi();
         GuestMemory m = copyIn(ctx, uop, l -> l.gnttab_get_version);
-        Domain d = domains.byAnyId(ctx.domain(), domid(m, uop + GET_VERSION_DOM.offset(abi))).orElse(null);
+        Domain d = find(ctx, domid(m, uop + GET_VERSION_DOM.offset(abi)));
         if (d == null) {
             return -XEN_ESRCH;
         }
@@ -137,11 +141,10 @@ final class TableInfo {
         Abi abi = ctx.abi();
         GuestMemory m = copyIn(ctx, uop, l -> l.gnttab_get_status_frames);
         int nrFrames = m.read32(uop + STATUS_FRAMES_NR_FRAMES.offset(abi));
-        Domain d = domains.byAnyId(ctx.domain(), domid(m, uop + STATUS_FRAMES_DOM.offset(abi))).orElse(null);
-        int status = d == null ? GNTST_bad_domain
-                : !target(ctx.domain(), d) ? GNTST_permission_denied
-                : nrFrames != 0 ? GNTST_general_error
-                : GNTST_okay;
+        int status = access(ctx, find(ctx, domid(m, uop + STATUS_FRAMES_DOM.offset(abi))));
+        if (status == GNTST_okay && nrFrames != 0) {
+            status = GNTST_general_error;
+        }
         status(m, uop + STATUS_FRAMES_STATUS.offset(abi), status);
         return 0;
     }

@@ -175,7 +175,7 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
     public void attachTo(Domain domain) {
         if (domain.find(PhysMap.KEY).isPresent() || domain.find(ForeignFrames.KEY).isPresent()
                 || domain.find(GrantTable.KEY).isPresent()) {
-            throw new IllegalStateException(domain + " has guest memory or a grant table already");
+            throw new IllegalStateException(domain + " already has guest memory or a grant table");
         }
         domain.attach(PhysMap.KEY, this);
         domain.attach(ForeignFrames.KEY, this);
@@ -463,10 +463,7 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
 
     @Override
     public synchronized MemorySegment window(long mfn) {
-        if (references.count(mfn) == 0) {
-            throw new IllegalStateException("frame " + mfn + " is not referenced");
-        }
-        return host.asSlice(mfn << PAGE_SHIFT, PAGE_SIZE);
+        return host.asSlice(references.requireHeld(mfn) << PAGE_SHIFT, PAGE_SIZE);
     }
 
     @Override
