@@ -4,6 +4,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 import java.util.List;
 import xenshim.api.Abi;
+import xenshim.api.xen.XenIoRings;
 
 /**
  * The layouts of every Xen struct the api defines, for one ABI. Named as in
@@ -114,6 +115,50 @@ public final class AbiLayouts {
      */
     public final StructLayout vcpu_hvm_context;
 
+    /** {@code struct grant_entry_v1} (grant_table.h): one v1 grant entry, 8 bytes, 512 to a frame. */
+    public final StructLayout grant_entry_v1;
+    /** {@code struct grant_entry_header} (grant_table.h): the flags and domid word of every grant entry. */
+    public final StructLayout grant_entry_header;
+    /** {@code struct gnttab_setup_table} (grant_table.h). */
+    public final StructLayout gnttab_setup_table;
+    /** {@code struct gnttab_query_size} (grant_table.h). */
+    public final StructLayout gnttab_query_size;
+    /** {@code struct gnttab_map_grant_ref} (grant_table.h). */
+    public final StructLayout gnttab_map_grant_ref;
+    /** {@code struct gnttab_unmap_grant_ref} (grant_table.h). */
+    public final StructLayout gnttab_unmap_grant_ref;
+    /**
+     * {@code struct gnttab_copy_ptr} (grant_table.h, declared inside {@code gnttab_copy}). Its union
+     * {@code u} is laid out as its larger member, {@code gmfn} (an ABI {@code xen_pfn_t}); {@code u.ref}
+     * is the 4 bytes at the same offset.
+     */
+    public final StructLayout gnttab_copy_ptr;
+    /** {@code struct gnttab_copy} (grant_table.h): {@code source} and {@code dest} are {@link #gnttab_copy_ptr}s. */
+    public final StructLayout gnttab_copy;
+    /** {@code struct gnttab_set_version} (grant_table.h). */
+    public final StructLayout gnttab_set_version;
+    /** {@code struct gnttab_get_version} (grant_table.h). */
+    public final StructLayout gnttab_get_version;
+    /** {@code struct gnttab_dump_table} (grant_table.h). */
+    public final StructLayout gnttab_dump_table;
+    /** {@code struct gnttab_unmap_and_replace} (grant_table.h). */
+    public final StructLayout gnttab_unmap_and_replace;
+    /** {@code struct gnttab_transfer} (grant_table.h). */
+    public final StructLayout gnttab_transfer;
+    /** {@code struct gnttab_swap_grant_ref} (grant_table.h). */
+    public final StructLayout gnttab_swap_grant_ref;
+    /**
+     * {@code struct gnttab_cache_flush} (grant_table.h); its union {@code a} is laid out as its larger
+     * member, {@code dev_bus_addr}; {@code a.ref} is the 4 bytes at the same offset.
+     */
+    public final StructLayout gnttab_cache_flush;
+    /** {@code struct gnttab_get_status_frames} (grant_table.h). */
+    public final StructLayout gnttab_get_status_frames;
+    /** {@code struct xencons_interface} (io/console.h): the console ring page. */
+    public final StructLayout xencons_interface;
+    /** {@code struct xenstore_domain_interface} (io/xs_wire.h): the store ring page. */
+    public final StructLayout xenstore_domain_interface;
+
     private AbiLayouts(Abi abi) {
         xen_compile_info = CStruct.of(abi, "xen_compile_info")
                 .bytes("compiler", 64).bytes("compile_by", 16).bytes("compile_domain", 32).bytes("compile_date", 32)
@@ -189,6 +234,39 @@ public final class AbiLayouts {
         xen_hvm_get_time = CStruct.of(abi, "xen_hvm_get_time").u64("now").build();
         vcpu_hvm_context = CStruct.of(abi, "vcpu_hvm_context").u32("mode").u32("pad").bytes("cpu_regs", 120)
                 .build();
+        grant_entry_v1 = CStruct.of(abi, "grant_entry_v1").u16("flags").u16("domid").u32("frame").build();
+        grant_entry_header = CStruct.of(abi, "grant_entry_header").u16("flags").u16("domid").build();
+        gnttab_setup_table = CStruct.of(abi, "gnttab_setup_table").u16("dom").u32("nr_frames").u16("status")
+                .handle("frame_list").build();
+        gnttab_query_size = CStruct.of(abi, "gnttab_query_size").u16("dom").u32("nr_frames").u32("max_nr_frames")
+                .u16("status").build();
+        gnttab_map_grant_ref = CStruct.of(abi, "gnttab_map_grant_ref").u64("host_addr").u32("flags").u32("ref")
+                .u16("dom").u16("status").u32("handle").u64("dev_bus_addr").build();
+        gnttab_unmap_grant_ref = CStruct.of(abi, "gnttab_unmap_grant_ref").u64("host_addr").u64("dev_bus_addr")
+                .u32("handle").u16("status").build();
+        gnttab_copy_ptr = CStruct.of(abi, "gnttab_copy_ptr").ulong("u.gmfn").u16("domid").u16("offset").build();
+        gnttab_copy = CStruct.of(abi, "gnttab_copy").struct("source", gnttab_copy_ptr, 1)
+                .struct("dest", gnttab_copy_ptr, 1).u16("len").u16("flags").u16("status").build();
+        gnttab_set_version = CStruct.of(abi, "gnttab_set_version").u32("version").build();
+        gnttab_get_version = CStruct.of(abi, "gnttab_get_version").u16("dom").u16("pad").u32("version").build();
+        gnttab_dump_table = CStruct.of(abi, "gnttab_dump_table").u16("dom").u16("status").build();
+        gnttab_unmap_and_replace = CStruct.of(abi, "gnttab_unmap_and_replace").u64("host_addr").u64("new_addr")
+                .u32("handle").u16("status").build();
+        gnttab_transfer = CStruct.of(abi, "gnttab_transfer").ulong("mfn").u16("domid").u32("ref").u16("status")
+                .build();
+        gnttab_swap_grant_ref = CStruct.of(abi, "gnttab_swap_grant_ref").u32("ref_a").u32("ref_b").u16("status")
+                .build();
+        gnttab_cache_flush = CStruct.of(abi, "gnttab_cache_flush").u64("a.dev_bus_addr").u16("offset")
+                .u16("length").u32("op").build();
+        gnttab_get_status_frames = CStruct.of(abi, "gnttab_get_status_frames").u32("nr_frames").u16("dom")
+                .u16("status").handle("frame_list").build();
+        xencons_interface = CStruct.of(abi, "xencons_interface").bytes("in", XenIoRings.XENCONS_IN_SIZE)
+                .bytes("out", XenIoRings.XENCONS_OUT_SIZE).u32("in_cons").u32("in_prod").u32("out_cons")
+                .u32("out_prod").build();
+        xenstore_domain_interface = CStruct.of(abi, "xenstore_domain_interface")
+                .bytes("req", XenIoRings.XENSTORE_RING_SIZE).bytes("rsp", XenIoRings.XENSTORE_RING_SIZE)
+                .u32("req_cons").u32("req_prod").u32("rsp_cons").u32("rsp_prod").u32("server_features")
+                .u32("connection").u32("error").build();
     }
 
     /** Every struct layout of this ABI, for the ABI probe. */
@@ -202,7 +280,11 @@ public final class AbiLayouts {
                 vcpu_time_info, arch_vcpu_info, vcpu_info, arch_shared_info, shared_info, vcpu_runstate_info,
                 vcpu_register_runstate_memory_area, vcpu_set_periodic_timer, vcpu_set_singleshot_timer,
                 vcpu_register_vcpu_info, sched_poll, xen_hvm_evtchn_upcall_vector, xen_hvm_get_time,
-                vcpu_hvm_context);
+                vcpu_hvm_context, grant_entry_v1, grant_entry_header, gnttab_setup_table, gnttab_query_size,
+                gnttab_map_grant_ref, gnttab_unmap_grant_ref, gnttab_copy_ptr, gnttab_copy, gnttab_set_version,
+                gnttab_get_version, gnttab_dump_table, gnttab_unmap_and_replace, gnttab_transfer,
+                gnttab_swap_grant_ref, gnttab_cache_flush, gnttab_get_status_frames, xencons_interface,
+                xenstore_domain_interface);
     }
 
     /** The byte offset of {@code member} in {@code struct}. */

@@ -9,6 +9,7 @@ public final class SubOps {
     private static final String[] MEMORY_OP = named(XenMemory.class, "XENMEM_");
     private static final String[] HVM_OP = named(XenHvm.class, "HVMOP_");
     private static final String[] EVENT_CHANNEL_OP = named(XenEvtchn.class, "EVTCHNOP_");
+    private static final String[] GRANT_TABLE_OP = named(XenGnttab.class, "GNTTABOP_");
 
     private SubOps() {
     }
@@ -29,8 +30,11 @@ public final class SubOps {
                 : nr == Hypercalls.__HYPERVISOR_memory_op ? MEMORY_OP
                 : nr == Hypercalls.__HYPERVISOR_hvm_op ? HVM_OP
                 : nr == Hypercalls.__HYPERVISOR_event_channel_op ? EVENT_CHANNEL_OP
+                : nr == Hypercalls.__HYPERVISOR_grant_table_op ? GRANT_TABLE_OP
                 : null;
-        long op = nr == Hypercalls.__HYPERVISOR_memory_op ? a0 & XenMemory.MEMOP_CMD_MASK : a0;
+        long op = nr == Hypercalls.__HYPERVISOR_memory_op ? a0 & XenMemory.MEMOP_CMD_MASK
+                : nr == Hypercalls.__HYPERVISOR_grant_table_op ? a0 & XenGnttab.GNTTABOP_CMD_MASK
+                : a0;
         if (names != null && op >= 0 && op < names.length && names[(int) op] != null) {
             return names[(int) op];
         }

@@ -94,6 +94,10 @@ public final class Dom0Calls implements AutoCloseable {
                 Short.toUnsignedInt(args.get(ValueLayout.JAVA_SHORT, AbiLayouts.offset(s, "u.interdomain.dom"))));
     }
 
+    private long grantTableOp(int cmd) {
+        return lcall.invoke(Hypercalls.__HYPERVISOR_grant_table_op, cmd, args.address(), 1);
+    }
+
     /** {@code HVMOP_set_param} on {@code domid}. */
     public int setParam(int domid, int index, long value) {
         args.fill((byte) 0);
@@ -152,10 +156,6 @@ public final class Dom0Calls implements AutoCloseable {
             Dom0HostFrames.give(map.hostAddr() >>> 12);
         }
         return status;
-    }
-
-    private long grantTableOp(int cmd) {
-        return lcall.invoke(Hypercalls.__HYPERVISOR_grant_table_op, cmd, args.address(), 1);
     }
 
     @Override

@@ -103,7 +103,7 @@ public final class GuestBackends implements AutoCloseable {
         PortNotifier consoleNotify = started(new PortNotifier(dom0.page(), dom0.domain(), channels.dom0Console()));
         console = new ConsoleBackend(guest, mapReserved(XenGnttab.GNTTAB_RESERVED_CONSOLE), consoleNotify,
                 dom0.console());
-        dom0.events().listen(channels.dom0Console(), port -> console.kick());
+        serve(channels.dom0Console(), console::kick);
 
         DomainNodes nodes = new DomainNodes(dom0.xenstore());
         nodes.create(new DomainNodes.Guest(domid, name, guest.handle(), memoryBytes >>> 10, storePfn,
@@ -111,11 +111,21 @@ public final class GuestBackends implements AutoCloseable {
         PortNotifier storeNotify = started(new PortNotifier(dom0.page(), dom0.domain(), channels.dom0Store()));
         RingConnection ring = nodes.introduce(domid, mapReserved(XenGnttab.GNTTAB_RESERVED_XENSTORE), storeNotify);
         introduced = true;
-        dom0.events().listen(channels.dom0Store(), port -> ring.kick());
+        serve(channels.dom0Store(), ring::kick);
 
         echo = started(new EchoBackend(dom0.page(), dom0.domain(), dom0.events(), guest, dom0.xenstore(), echoMode))
                 .start();
         started(new PvDemoBackend(dom0.page(), dom0.domain(), guest, dom0.xenstore(), dom0.console())).start();
+    }
+
+    /**
+     * Runs {@code kick} for each event on dom0's {@code port}. The event the bind left pending (Xen marks
+     * the binder's end) is taken first: a port left pending would hide every later event.
+     */
+    private void serve(int port, Runnable kick) {
+        dom0.events().listen(port, p -> kick.run());
+        dom0.events().poll(port);
+        kick.run();
     }
 
     private <T extends AutoCloseable> T started(T backend) {

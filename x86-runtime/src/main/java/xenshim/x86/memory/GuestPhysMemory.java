@@ -17,12 +17,20 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import xenshim.api.Domain;
+import xenshim.api.ForeignFrames;
+import xenshim.api.FrameReferences;
+import xenshim.api.GrantTable;
 import xenshim.api.PhysMap;
+import xenshim.api.xen.XenGnttab;
 import xenshim.api.xen.XenMemory;
 
 /**
  * A domain's guest-physical memory (Xen's p2m) over one host mapping: the
- * guest's RAM pages followed by a few hypervisor-owned pages (shared_info).
+ * guest's RAM pages followed by hypervisor-owned pages (shared_info, then the
+ * frames of the domain's {@link GrantTable}, up to Xen's default
+ * {@code max_grant_frames}), and the domain's RAM as other domains reach it
+ * ({@link ForeignFrames}: a host page index is xenshim's mfn).
  *
  * <p>Each guest frame maps to a host page or to nothing (a hole). The frames
  * are handed to KVM as memory slots, one per run of frames whose host pages
@@ -34,18 +42,31 @@ import xenshim.api.xen.XenMemory;
  * elsewhere; the frame it left becomes a hole, and the RAM page it covers is
  * given up, as on Xen.
  *
+ * <p>References: a RAM page another domain holds ({@link #get}, for a grant
+ * mapped or copied) may leave the p2m like any other, by
+ * {@code decrease_reservation} or a page mapped over it, and the call
+ * succeeds as Xen's {@code guest_remove_page} does; but the page stays the
+ * domain's (counted in {@link #totalPages}) and out of the free pool until its
+ * last {@link #put}, so it is never handed back to the guest under its user.
+ * Moving a held page ({@code XENMAPSPACE_gmfn}) keeps the reference, which
+ * names the host page, not the frame. Populating over RAM keeps the RAM.
+ *
  * <p>Invariant: every run with a slot is exactly what KVM has in that slot.
  * If KVM refuses to add a slot, the run stays in the map without one: its
  * frames are still served, through MMIO exits ({@link #translate}), and the
  * error is logged. When KVM has too few slots for a change, the change is
  * refused ({@code -ENOMEM}) before anything is touched.
  */
-public final class GuestPhysMemory implements PhysMap {
+public final class GuestPhysMemory implements PhysMap, ForeignFrames {
 
     public static final int PAGE_SHIFT = 12;
     public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
-    /** Hypervisor-owned pages after RAM: shared_info is the first. */
-    public static final int HYPERVISOR_PAGES = 1;
+    /** The hypervisor page of shared_info. */
+    public static final int SHARED_INFO_PAGE = 0;
+    /** The hypervisor page of grant-table frame 0; frame i is page {@code GRANT_FRAME_PAGES + i}. */
+    public static final int GRANT_FRAME_PAGES = 1;
+    /** Hypervisor-owned pages after RAM: shared_info, then the grant-table frames. */
+    public static final int HYPERVISOR_PAGES = GRANT_FRAME_PAGES + XenGnttab.DEFAULT_MAX_GRANT_FRAMES;
     /** Guest frames above this are refused: a 36-bit guest-physical space. */
     public static final long MAX_GPFN = (1L << 36) >>> PAGE_SHIFT;
 
@@ -104,6 +125,8 @@ public final class GuestPhysMemory implements PhysMap {
     private final TreeMap<Long, Long> highP2m = new TreeMap<>();
     private final Deque<Long> freeRam = new ArrayDeque<>();
     private final long[] hypervisorGpfn = new long[HYPERVISOR_PAGES];
+    private final FrameReferences references = new FrameReferences();
+    private final GrantTable grantTable;
     private final List<MemoryMapEntry> memoryMap;
     private final Slots slots;
     private final TreeMap<Long, Run> runs = new TreeMap<>();
@@ -134,6 +157,29 @@ public final class GuestPhysMemory implements PhysMap {
         this.memoryMap = List.copyOf(memoryMap);
         this.slots = slots;
         install(new Run(0, 0, ramPages));
+        this.grantTable = new GrantTable(XenGnttab.DEFAULT_MAX_GRANT_FRAMES,
+                index -> host.asSlice(hypervisorPageOffset(GRANT_FRAME_PAGES + index), PAGE_SIZE), this);
+    }
+
+    /** The domain's grant table, whose frames are this memory's hypervisor pages. */
+    public GrantTable grantTable() {
+        return grantTable;
+    }
+
+    /**
+     * Attaches this memory to {@code domain} as its {@link PhysMap} and {@link ForeignFrames}, and its
+     * {@link GrantTable}.
+     *
+     * @throws IllegalStateException if the domain has any of them already (nothing is attached then)
+     */
+    public void attachTo(Domain domain) {
+        if (domain.find(PhysMap.KEY).isPresent() || domain.find(ForeignFrames.KEY).isPresent()
+                || domain.find(GrantTable.KEY).isPresent()) {
+            throw new IllegalStateException(domain + " already has guest memory or a grant table");
+        }
+        domain.attach(PhysMap.KEY, this);
+        domain.attach(ForeignFrames.KEY, this);
+        domain.attach(GrantTable.KEY, grantTable);
     }
 
     /** Host memory behind every frame: RAM, then hypervisor pages. */
@@ -141,14 +187,14 @@ public final class GuestPhysMemory implements PhysMap {
         return host;
     }
 
-    /** The host offset of hypervisor page {@code index} (0 = shared_info). */
+    /** The host offset of hypervisor page {@code index} ({@link #SHARED_INFO_PAGE}, {@link #GRANT_FRAME_PAGES}..). */
     public long hypervisorPageOffset(int index) {
         return (ramPages + index) * PAGE_SIZE;
     }
 
     /** The frame shared_info is mapped at, or -1. */
     public synchronized long sharedInfoGpfn() {
-        return hypervisorGpfn[0];
+        return hypervisorGpfn[SHARED_INFO_PAGE];
     }
 
     /**
@@ -222,7 +268,7 @@ public final class GuestPhysMemory implements PhysMap {
         return generation;
     }
 
-    private long get(long gpfn) {
+    private long pageAt(long gpfn) {
         return gpfn < ramPages ? ramP2m.get((int) gpfn) : highP2m.getOrDefault(gpfn, NONE);
     }
 
@@ -245,29 +291,50 @@ public final class GuestPhysMemory implements PhysMap {
         return page != NONE && page < ramPages;
     }
 
-    /** Empties frame {@code gpfn}: a RAM page there is given up, a hypervisor page unhooked. */
-    private void clear(long gpfn) {
-        long page = get(gpfn);
-        if (isRam(page)) {
+    /** A RAM page leaves the p2m: back to the free pool, unless another domain holds it (then at its last put). */
+    private void releaseRam(long page) {
+        if (references.release(page)) {
             freeRam.push(page);
             totalPages--;
-        } else if (page != NONE) {
-            hypervisorGpfn[(int) (page - ramPages)] = NONE;
         }
-        put(gpfn, NONE);
     }
 
+    /** Records where hypervisor page {@code index} is mapped, telling the grant table about its frames. */
+    private void setHypervisorGpfn(int index, long gpfn) {
+        hypervisorGpfn[index] = gpfn;
+        if (index >= GRANT_FRAME_PAGES) {
+            grantTable.frameMappedAt(index - GRANT_FRAME_PAGES, gpfn == NONE ? GrantTable.INVALID_GFN : gpfn);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code XENMAPSPACE_grant_table} grows the grant table first if {@code idx} is beyond it and within
+     * its limit ({@code -EINVAL} otherwise, a v2 status index included), before this map's lock is taken:
+     * the table may call into this memory under its own lock, never the other way round.
+     */
     @Override
-    public synchronized int addToPhysmap(int space, long idx, long gpfn) {
+    public int addToPhysmap(int space, long idx, long gpfn) {
         if (gpfn < 0 || gpfn >= MAX_GPFN) {
             return -XEN_EINVAL;
         }
-        return switch (space) {
-            case XenMemory.XENMAPSPACE_shared_info -> idx != 0 ? -XEN_EINVAL : mapHypervisorPage(0, gpfn);
-            case XenMemory.XENMAPSPACE_gmfn -> moveRam(idx, gpfn);
-            // No grant table frames exist yet: every index is out of range, as for a domain with max_grant_frames 0.
-            default -> -XEN_EINVAL;
-        };
+        if (space == XenMemory.XENMAPSPACE_grant_table) {
+            int rc = grantTable.growForMapping(idx);
+            return rc < 0 ? rc : mapHypervisorPageLocked(GRANT_FRAME_PAGES + (int) idx, gpfn);
+        }
+        synchronized (this) {
+            return switch (space) {
+                case XenMemory.XENMAPSPACE_shared_info -> idx != 0 ? -XEN_EINVAL
+                        : mapHypervisorPage(SHARED_INFO_PAGE, gpfn);
+                case XenMemory.XENMAPSPACE_gmfn -> moveRam(idx, gpfn);
+                default -> -XEN_EINVAL;
+            };
+        }
+    }
+
+    private synchronized int mapHypervisorPageLocked(int index, long gpfn) {
+        return mapHypervisorPage(index, gpfn);
     }
 
     /** Maps hypervisor page {@code index} at {@code gpfn}; the frame it was at becomes a hole. */
@@ -285,19 +352,19 @@ public final class GuestPhysMemory implements PhysMap {
         if (old != NONE) {
             apply(plan(old, NONE));
         }
-        hypervisorGpfn[index] = gpfn;
+        setHypervisorGpfn(index, gpfn);
         return 0;
     }
 
     /** XENMAPSPACE_gmfn: the RAM page at {@code idx} moves to {@code gpfn}. */
     private int moveRam(long idx, long gpfn) {
-        if (idx < 0 || idx >= MAX_GPFN || !isRam(get(idx))) {
+        if (idx < 0 || idx >= MAX_GPFN || !isRam(pageAt(idx))) {
             return -XEN_EINVAL;
         }
         if (idx == gpfn) {
             return 0;
         }
-        Plan move = plan(gpfn, get(idx));
+        Plan move = plan(gpfn, pageAt(idx));
         if (!fits(move.slotDelta() + 1)) {
             return -XEN_ENOMEM;
         }
@@ -308,13 +375,12 @@ public final class GuestPhysMemory implements PhysMap {
 
     /** Applies {@code plan}, giving up the RAM page or unhooking the hypervisor page that was at its frame. */
     private void giveUp(Plan plan) {
-        long previous = get(plan.gpfn());
+        long previous = pageAt(plan.gpfn());
         apply(plan);
         if (isRam(previous)) {
-            freeRam.push(previous);
-            totalPages--;
+            releaseRam(previous);
         } else if (previous != NONE) {
-            hypervisorGpfn[(int) (previous - ramPages)] = NONE;
+            setHypervisorGpfn((int) (previous - ramPages), NONE);
         }
     }
 
@@ -326,7 +392,7 @@ public final class GuestPhysMemory implements PhysMap {
         long count = 1L << order;
         long needed = 0;
         for (long i = 0; i < count; i++) {
-            if (!isRam(get(gpfn + i))) {
+            if (!isRam(pageAt(gpfn + i))) {
                 needed++;
             }
         }
@@ -337,7 +403,7 @@ public final class GuestPhysMemory implements PhysMap {
             return false;
         }
         for (long i = 0; i < count; i++) {
-            if (!isRam(get(gpfn + i))) {
+            if (!isRam(pageAt(gpfn + i))) {
                 Plan plan = plan(gpfn + i, freeRam.peek());
                 if (!fits(plan.slotDelta())) {
                     return false; // the pages done so far stay, as Xen's extent loop leaves them
@@ -358,7 +424,7 @@ public final class GuestPhysMemory implements PhysMap {
         }
         long count = 1L << order;
         for (long i = 0; i < count; i++) {
-            long page = get(gpfn + i);
+            long page = pageAt(gpfn + i);
             if (!isRam(page)) {
                 return -XEN_ENOENT; // the pages before it are gone, as in Xen's guest_remove_page loop
             }
@@ -367,10 +433,42 @@ public final class GuestPhysMemory implements PhysMap {
                 return -XEN_ENOMEM;
             }
             apply(plan);
-            freeRam.push(page);
-            totalPages--;
+            releaseRam(page);
         }
         return 0;
+    }
+
+    // ---- ForeignFrames ----------------------------------------------------------------------------------
+
+    @Override
+    public synchronized long get(long gfn) {
+        if (gfn < 0 || gfn >= MAX_GPFN) {
+            return NO_FRAME;
+        }
+        long page = pageAt(gfn);
+        if (!isRam(page)) {
+            return NO_FRAME;
+        }
+        references.get(page);
+        return page;
+    }
+
+    @Override
+    public synchronized void put(long mfn) {
+        if (references.put(mfn)) {
+            freeRam.push(mfn);
+            totalPages--;
+        }
+    }
+
+    @Override
+    public synchronized MemorySegment window(long mfn) {
+        return host.asSlice(references.requireHeld(mfn) << PAGE_SHIFT, PAGE_SIZE);
+    }
+
+    @Override
+    public synchronized int references(long mfn) {
+        return references.count(mfn);
     }
 
     /** Whether KVM has room for {@code delta} more slots. */
@@ -432,7 +530,7 @@ public final class GuestPhysMemory implements PhysMap {
 
     /** Carries out a plan made against the current runs, in the p2m and in KVM. */
     private void apply(Plan plan) {
-        if (get(plan.gpfn()) == plan.page()) {
+        if (pageAt(plan.gpfn()) == plan.page()) {
             return;
         }
         for (Run run : plan.removed()) {

@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 import xenshim.api.ArrayEventWords;
 import xenshim.api.Domain;
 import xenshim.api.EventChannels;
+import xenshim.api.ForeignFrames;
+import xenshim.api.GrantMappings;
+import xenshim.api.GrantTable;
 import xenshim.api.GuestConsole;
 import xenshim.api.HvmParams;
 import xenshim.api.PhysMap;
@@ -107,7 +110,8 @@ public final class Machine implements AutoCloseable {
     /**
      * Creates the machine on the backend {@code accelerators} opens, and loads {@code image}.
      *
-     * @param domain  the domain the guest runs as; its {@link PhysMap} is attached here
+     * @param domain  the domain the guest runs as; its {@link PhysMap}, {@link ForeignFrames} and
+     *                {@link GrantTable} (over the memory's hypervisor pages) are attached here
      * @param tracer  null for no trace
      * @throws RuntimeException the backend's own, if it is missing or refuses
      * @throws xenshim.x86.boot.BadGuestImageException if the image does not fit
@@ -135,7 +139,7 @@ public final class Machine implements AutoCloseable {
             machine.shutdownListener = domain.state(ShutdownState.KEY)
                     .onShutdown(code -> m.stop(new Outcome.Shutdown(code)));
             // last, so that a failure leaves the domain as it was
-            domain.attach(PhysMap.KEY, phys);
+            phys.attachTo(domain);
             domain.attach(SharedInfo.KEY, machine.sharedInfo);
             if (timers == null) {
                 domain.attach(VcpuTimers.KEY, new VcpuTimers(domain, clock, PlatformTime.shared()));
@@ -343,6 +347,7 @@ public final class Machine implements AutoCloseable {
         }
         RuntimeException failure = new RuntimeException("closing the machine failed");
         closeOne(failure, "event channels", this::endEvents);
+        closeOne(failure, "grant mappings", () -> GrantMappings.releaseAll(domain));
         if (shutdownListener != null) {
             closeOne(failure, "shutdown listener", shutdownListener::close);
         }

@@ -32,6 +32,7 @@ class MainTest {
         assertThat(r.out()).containsPattern("(?m)^ 12  memory_op +xenshim\\.handlers\\.memory ");
         assertThat(r.out()).containsPattern("(?m)^ 15  set_timer_op +xenshim\\.handlers\\.vcpu ");
         assertThat(r.out()).containsPattern("(?m)^ 18  console_io +xenshim\\.handlers\\.console ");
+        assertThat(r.out()).containsPattern("(?m)^ 20  grant_table_op +xenshim\\.handlers\\.gnttab ");
         assertThat(r.out()).containsPattern("(?m)^ 24  vcpu_op +xenshim\\.handlers\\.vcpu ");
         assertThat(r.out()).containsPattern("(?m)^ 29  sched_op +xenshim\\.handlers\\.sched ");
         assertThat(r.out()).containsPattern("(?m)^ 32  event_channel_op +xenshim\\.handlers\\.evtchn ");

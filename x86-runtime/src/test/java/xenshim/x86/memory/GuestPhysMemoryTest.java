@@ -1,6 +1,7 @@
 package xenshim.x86.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static xenshim.api.xen.XenErrno.XEN_EINVAL;
 import static xenshim.api.xen.XenErrno.XEN_ENOENT;
 import static xenshim.api.xen.XenErrno.XEN_ENOMEM;
@@ -15,7 +16,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import xenshim.api.ForeignFrames;
+import xenshim.api.GrantTable;
 import xenshim.api.PhysMap.MemoryMapEntry;
+import xenshim.api.xen.XenGnttab;
 
 class GuestPhysMemoryTest {
 
@@ -136,7 +140,10 @@ class GuestPhysMemoryTest {
         assertThat(phys.addToPhysmap(XENMAPSPACE_shared_info, 0, GuestPhysMemory.MAX_GPFN)).isEqualTo(-XEN_EINVAL);
         assertThat(phys.addToPhysmap(XENMAPSPACE_shared_info, 0, Long.MAX_VALUE)).isEqualTo(-XEN_EINVAL);
         assertThat(phys.addToPhysmap(XENMAPSPACE_shared_info, 0, -1)).isEqualTo(-XEN_EINVAL);
-        assertThat(phys.addToPhysmap(XENMAPSPACE_grant_table, 0, 10)).isEqualTo(-XEN_EINVAL);
+        assertThat(phys.addToPhysmap(XENMAPSPACE_grant_table, 64, 10)).as("beyond max_grant_frames")
+                .isEqualTo(-XEN_EINVAL);
+        assertThat(phys.addToPhysmap(XENMAPSPACE_grant_table, 0x8000_0000L, 10)).as("a v2 status frame")
+                .isEqualTo(-XEN_EINVAL);
         assertThat(phys.addToPhysmap(XENMAPSPACE_gmfn_range, 0, 10)).isEqualTo(-XEN_EINVAL);
         assertThat(phys.addToPhysmap(99, 0, 10)).isEqualTo(-XEN_EINVAL);
         assertThat(slots.ops).as("nothing touched").hasSize(ops);
@@ -323,5 +330,73 @@ class GuestPhysMemoryTest {
         }
         assertThat(slots.ops.size()).isEqualTo(before);
         assertThat(phys.totalPages()).isEqualTo(RAM_PAGES);
+    }
+
+    // ---- grant-table frames and references ---------------------------------------------------------------
+
+    @Test
+    void grantTableFramesAreHypervisorPagesMappedWhereTheGuestAsks() {
+        RecordingSlots slots = new RecordingSlots(host, 32);
+        GuestPhysMemory phys = phys(slots);
+        GrantTable table = phys.grantTable();
+        assertThat(table.nrFrames()).isEqualTo(1);
+
+        assertThat(phys.addToPhysmap(XENMAPSPACE_grant_table, 2, 0x50)).isZero();
+
+        assertThat(table.nrFrames()).as("grown to make frame 2").isEqualTo(3);
+        assertThat(table.frameGfn(2)).isEqualTo(0x50);
+        assertThat(phys.translate(0x50L << 12))
+                .isEqualTo(phys.hypervisorPageOffset(GuestPhysMemory.GRANT_FRAME_PAGES + 2));
+        table.writeEntry(2 * GrantTable.ENTRIES_PER_FRAME + 1, XenGnttab.GTF_permit_access, 0, 7);
+        assertThat(host.get(ValueLayout.JAVA_SHORT, phys.translate((0x50L << 12) + 8)))
+                .as("the guest sees the entry").isEqualTo((short) XenGnttab.GTF_permit_access);
+
+        assertThat(phys.addToPhysmap(XENMAPSPACE_shared_info, 0, 0x50)).isZero();
+        assertThat(table.frameGfn(2)).as("shared_info mapped over it").isEqualTo(GrantTable.INVALID_GFN);
+        slots.assertConsistentWith(phys, 0x50);
+    }
+
+    @Test
+    void aReferencedPageLeavesThePhysmapButIsFreedOnlyByItsLastPut() {
+        RecordingSlots slots = new RecordingSlots(host, 32);
+        GuestPhysMemory phys = phys(slots);
+        long frame = phys.get(5);
+        assertThat(frame).isEqualTo(5);
+        phys.window(frame).set(ValueLayout.JAVA_LONG, 0, 0xABCDL);
+
+        assertThat(phys.decrease(5, 0)).as("guest_remove_page succeeds").isZero();
+        assertThat(phys.totalPages()).as("still the domain's while referenced").isEqualTo(RAM_PAGES);
+        assertThat(phys.decrease(6, 0)).isZero();
+        assertThat(phys.populate(5, 0)).isTrue();
+        assertThat(hostPage(phys, 5)).as("the free page, not the referenced one").isEqualTo(6);
+        assertThat(phys.window(frame).get(ValueLayout.JAVA_LONG, 0)).as("untouched").isEqualTo(0xABCDL);
+
+        phys.put(frame);
+        assertThat(phys.totalPages()).isEqualTo(RAM_PAGES - 1);
+        assertThat(phys.references(frame)).isZero();
+        assertThat(phys.populate(6, 0)).as("now it can be reused").isTrue();
+        assertThat(hostPage(phys, 6)).isEqualTo(5);
+    }
+
+    @Test
+    void aReferenceFollowsAMovedPage() {
+        GuestPhysMemory phys = phys(new RecordingSlots(host, 32));
+        long frame = phys.get(9);
+        assertThat(phys.addToPhysmap(XENMAPSPACE_gmfn, 9, 0x70)).isZero();
+        assertThat(hostPage(phys, 0x70)).isEqualTo(frame);
+        phys.put(frame);
+        assertThat(phys.totalPages()).as("still mapped, not freed").isEqualTo(RAM_PAGES);
+    }
+
+    @Test
+    void onlyRamCanBeReferenced() {
+        GuestPhysMemory phys = phys(new RecordingSlots(host, 32));
+        assertThat(phys.addToPhysmap(XENMAPSPACE_shared_info, 0, 3)).isZero();
+        assertThat(phys.get(3)).as("shared_info").isEqualTo(ForeignFrames.NO_FRAME);
+        assertThat(phys.get(RAM_PAGES)).as("a hole").isEqualTo(ForeignFrames.NO_FRAME);
+        assertThat(phys.get(-1)).isEqualTo(ForeignFrames.NO_FRAME);
+        assertThat(phys.get(Long.MAX_VALUE)).isEqualTo(ForeignFrames.NO_FRAME);
+        assertThatThrownBy(() -> phys.window(4)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> phys.put(4)).isInstanceOf(IllegalStateException.class);
     }
 }

@@ -32,7 +32,8 @@ class VcpuMemoryTest {
     private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment host = arena.allocate(RAM + GuestPhysMemory.PAGE_SIZE, 4096);
+    private final MemorySegment host = arena.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE,
+            4096);
     private final GuestPhysMemory phys = new GuestPhysMemory(host, RAM,
             List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), new RecordingSlots(host, 64));
     private final VcpuMemory mem = new VcpuMemory(phys);

@@ -26,7 +26,8 @@ class SharedInfoPageTest {
     private static final long WALLCLOCK = 1_796_000_000_123_456_789L;
 
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment host = arena.allocate(RAM + 4096, 4096);
+    private final MemorySegment host = arena.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE,
+            4096);
     private final GuestPhysMemory phys = new GuestPhysMemory(host, RAM,
             List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), new GuestPhysMemory.Slots() {
                 @Override
