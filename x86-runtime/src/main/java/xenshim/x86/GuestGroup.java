@@ -49,6 +49,8 @@ public final class GuestGroup implements AutoCloseable {
     private final List<Domain> domains = new ArrayList<>();
     private final List<Machine> machines = new ArrayList<>();
     private final List<GuestBackends> backends = new ArrayList<>();
+    private int ended;
+    private Runnable atLastEnd = () -> { };
 
     private GuestGroup(Platform platform, HypercallPage page) {
         this.platform = platform;
@@ -167,6 +169,14 @@ public final class GuestGroup implements AutoCloseable {
         return outcomes;
     }
 
+    /**
+     * Runs {@code hook} when the last guest has ended, before dom0 reaps it (while its xenstore nodes are
+     * still there): for {@code --xenstore-dump}.
+     */
+    public synchronized void atLastEnd(Runnable hook) {
+        atLastEnd = Objects.requireNonNull(hook);
+    }
+
     /** Ends every guest with {@code why}; any thread. */
     public void stop(Outcome why) {
         machines.forEach(machine -> machine.stop(why));
@@ -177,6 +187,13 @@ public final class GuestGroup implements AutoCloseable {
      * dom0's ends of its channels gone), its machine closes (its ports with it), it leaves the registry.
      */
     private synchronized void end(int index) {
+        if (++ended == machines.size()) {
+            try {
+                atLastEnd.run();
+            } catch (RuntimeException e) {
+                LOG.warn("the end-of-run hook failed", e);
+            }
+        }
         if (index < backends.size()) {
             backends.get(index).close();
         }

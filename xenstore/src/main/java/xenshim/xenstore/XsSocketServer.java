@@ -38,6 +38,10 @@ public final class XsSocketServer implements AutoCloseable {
     private final Set<SocketConnection> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
 
+    /** {@code st_mode}'s file type bits, and a socket's ({@code <sys/stat.h>}). */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
     private XsSocketServer(Xenstored xs, Path path, ServerSocketChannel server) {
         this.xs = xs;
         this.path = path;
@@ -46,23 +50,46 @@ public final class XsSocketServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code path} (a stale socket file there is replaced, as
-     * xenstored replaces it) and serves clients until closed.
+     * Listens on {@code path} (a stale socket there is replaced, as
+     * xenstored replaces it; any other file there is refused) and serves
+     * clients until closed. The socket is mode 0600 from the moment it
+     * appears at {@code path}.
      */
     public static XsSocketServer start(Xenstored xs, Path path) throws IOException {
-        Files.deleteIfExists(path);
+        removeStaleSocket(path);
+        // bound in a directory only we can enter, made 0600 there, then moved into place: at no moment can
+        // another user reach the socket with the umask's mode
+        Path parent = path.toAbsolutePath().getParent();
+        Path staging = Files.createTempDirectory(parent, ".xenstored-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path bound = staging.resolve("socket");
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            server.bind(UnixDomainSocketAddress.of(path));
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            server.bind(UnixDomainSocketAddress.of(bound));
+            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+            Files.move(bound, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             server.close();
-            Files.deleteIfExists(path);
+            Files.deleteIfExists(bound);
             throw e;
+        } finally {
+            Files.deleteIfExists(staging);
         }
         XsSocketServer socket = new XsSocketServer(xs, path, server);
         socket.acceptor.start();
         return socket;
+    }
+
+    /** Removes a socket left at {@code path}; anything else there is not ours to remove. */
+    private static void removeStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new java.nio.file.FileAlreadyExistsException(path.toString(), null, "exists and is not a socket");
+        }
+        Files.delete(path);
     }
 
     /** The socket file. */

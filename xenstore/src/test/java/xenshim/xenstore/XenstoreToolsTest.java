@@ -1,6 +1,7 @@
 package xenshim.xenstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,6 +72,30 @@ class XenstoreToolsTest {
     @Test
     void theSocketIsTheUsersAlone() throws IOException {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(server.path()))).isEqualTo("rw-------");
+        try (var files = Files.list(dir)) {
+            assertThat(files).as("nothing left beside it from the bind").containsExactly(server.path());
+        }
+    }
+
+    @Test
+    void aFileThatIsNotASocketIsNeitherReplacedNorRemoved() throws IOException {
+        Path file = dir.resolve("notes");
+        Files.writeString(file, "keep me");
+        assertThatThrownBy(() -> XsSocketServer.start(xs, file)).isInstanceOf(java.nio.file.FileAlreadyExistsException.class)
+                .hasMessageContaining("not a socket");
+        assertThat(file).hasContent("keep me");
+    }
+
+    @Test
+    void aStaleSocketIsReplaced() throws Exception {
+        Path stale = server.path();
+        server.close();
+        try (var channel = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            channel.bind(java.net.UnixDomainSocketAddress.of(stale)); // a socket left by a run that died
+        }
+        server = XsSocketServer.start(xs, stale);
+        ok("xenstore-write", "/after", "a new run");
+        assertThat(ok("xenstore-read", "/after")).isEqualTo("a new run\n");
     }
 
     @Test

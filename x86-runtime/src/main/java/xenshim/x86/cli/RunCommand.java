@@ -86,6 +86,22 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--xen-version", paramLabel = "MAJOR.MINOR", description = "The Xen version to emulate (default: 4.17).")
     String xenVersion;
 
+    @Option(names = "--xenstore-socket", paramLabel = "PATH|none",
+            description = "While guests run, the store listens here for Xen's tools (XENSTORED_PATH=PATH xenstore-ls, "
+                    + "xenstore-read, ...), mode 0600. Default: xenstored in a fresh directory only you can enter, under "
+                    + "$XDG_RUNTIME_DIR or the temporary directory (the path is said on stderr); none: no socket.")
+    String xenstoreSocket;
+
+    @Option(names = "--xenstore-dump", paramLabel = "FILE",
+            description = "When the last guest ends, write the store to FILE, one node a line as xenstore-ls -f -p "
+                    + "prints it: PATH = \"VALUE\"  (PERMS).")
+    Path xenstoreDump;
+
+    @Option(names = "--console-input", paramLabel = "ring|none", defaultValue = "none",
+            description = "ring: what is typed on stdin goes into the first guest's PV console ring (its hvc0), as "
+                    + "xenconsole passes it; none (default): stdin is not read. Guest output is shown either way.")
+    String consoleInput;
+
     @CommandLine.Mixin
     TableSource source = new TableSource();
 
@@ -122,8 +138,21 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
 
+        boolean typeToRing = consoleInput(); // checked before anything starts
         try (GuestGroup group = GuestGroup.create(platform, page, images,
-                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory()))) {
+                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory()));
+             StoreSocket socket = "none".equals(xenstoreSocket) ? null
+                     : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket))) {
+            if (socket != null) {
+                err.println("xenshim: xenstore: XENSTORED_PATH=" + socket.path());
+                err.flush();
+            }
+            if (xenstoreDump != null) {
+                group.atLastEnd(() -> dumpStore(platform, err));
+            }
+            if (typeToRing) {
+                ConsoleInput.start(System.in, group.backends().getFirst().console());
+            }
             CountDownLatch reported = new CountDownLatch(1);
             Thread onCtrlC = new Thread(() -> {
                 group.stop(new Outcome.Interrupted());
@@ -191,6 +220,26 @@ final class RunCommand implements Callable<Integer> {
         err.println("xenshim: --accel auto: KVM cannot be used (" + noKvm.get() + "); using the software CPU (tcg)");
         err.flush();
         return Accel.TCG;
+    }
+
+    /** Whether {@code --console-input} is {@code ring}. */
+    private boolean consoleInput() {
+        return switch (consoleInput.toLowerCase(java.util.Locale.ROOT)) {
+            case "ring" -> true;
+            case "none" -> false;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--console-input must be ring or none, not '" + consoleInput + "'");
+        };
+    }
+
+    /** {@code --xenstore-dump}: the store as it is now; a failure is said, and loses nothing else. */
+    private void dumpStore(Platform platform, PrintWriter err) {
+        try (java.io.Writer out = Files.newBufferedWriter(xenstoreDump)) {
+            platform.xenstore().dump(out);
+        } catch (IOException e) {
+            err.println("xenshim: --xenstore-dump " + xenstoreDump + ": " + e.getMessage());
+            err.flush();
+        }
     }
 
     /** The guests to boot, in order: the files given, or the bundled guests named, or the demo. */

@@ -13,7 +13,7 @@ import xenshim.x86.Accel;
  * per class and backend. Tests that boot guests are parameterised over every
  * {@link Accel}, so each runs on every backend the machine has.
  */
-final class Backends {
+public final class Backends {
 
     private static final Set<String> TOLD = ConcurrentHashMap.newKeySet();
 
@@ -21,7 +21,7 @@ final class Backends {
     }
 
     /** Call from the test (not a {@code @BeforeAll}), so each skipped test is reported skipped. */
-    static void assume(Accel accel, Class<?> testClass) {
+    public static void assume(Accel accel, Class<?> testClass) {
         Optional<String> reason = accel.unavailableReason();
         if (reason.isPresent()) {
             String message = "needs " + (accel == Accel.KVM ? "/dev/kvm" : "the software CPU (libunicorn2)") + ": "
