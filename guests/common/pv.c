@@ -138,14 +138,10 @@ void cons_write(const char *s, size_t len)
 
 int cons_printk(const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    int n = vprintk_to(cons_write, fmt, ap);
     va_end(ap);
-    if (n > (int)sizeof(buf) - 1)
-        n = sizeof(buf) - 1;
-    cons_write(buf, (size_t)n);
     return n;
 }
 

@@ -57,16 +57,22 @@ void console_write(const char *s, size_t len)
     HYPERVISOR_console_io(CONSOLEIO_write, len, s);
 }
 
-int printk(const char *fmt, ...)
+int vprintk_to(void (*write)(const char *, size_t), const char *fmt, va_list ap)
 {
     char buf[1200];     /* fits a full xen_capabilities_info_t line */
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     if (n > (int)sizeof(buf) - 1)
         n = sizeof(buf) - 1;
-    console_write(buf, (size_t)n);
+    write(buf, (size_t)n);
+    return n;
+}
+
+int printk(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintk_to(console_write, fmt, ap);
+    va_end(ap);
     return n;
 }
 

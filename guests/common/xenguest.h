@@ -93,6 +93,8 @@ void early_puts(const char *s);          /* port 0x12, no hypercalls needed */
 int xen_init(void);                      /* 0 ok, -1 no Xen leaves */
 void console_write(const char *s, size_t len);
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Formats into a line buffer and hands it to write (printk's is console_write). */
+int vprintk_to(void (*write)(const char *, size_t), const char *fmt, va_list ap);
 void xen_shutdown(unsigned int reason) __attribute__((noreturn));
 /* Pointer to hvm_start_info (identity-mapped), and helpers. */
 struct hvm_start_info *start_info(void);
