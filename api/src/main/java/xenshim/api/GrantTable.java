@@ -461,6 +461,11 @@ public final class GrantTable {
         }
     }
 
+    /** The RAM whose frames this table's entries grant: where {@link #acquire}'s frame numbers are. */
+    public ForeignFrames frames() {
+        return ram;
+    }
+
     /** The 4 KiB of a frame this table holds pinned ({@code map_domain_page}), read-only if asked. */
     public MemorySegment window(long frame, boolean readonly) {
         return readonly ? ram.readOnlyWindow(frame) : ram.window(frame);

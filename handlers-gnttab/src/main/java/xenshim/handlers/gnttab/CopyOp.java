@@ -9,7 +9,6 @@ import static xenshim.api.xen.XenGnttab.GNTST_okay;
 import static xenshim.api.xen.XenGnttab.GNTST_permission_denied;
 import static xenshim.handlers.gnttab.GnttabStructs.*;
 
-import java.lang.foreign.MemorySegment;
 import xenshim.api.Abi;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
@@ -42,6 +41,14 @@ final class CopyOp {
 
     private static final int PAGE_SIZE = (int) ForeignFrames.PAGE_SIZE;
 
+    static {
+        for (Abi abi : Abi.values()) {
+            if (COPY_FLAGS.offset(abi) != COPY_LEN.offset(abi) + 2 || PTR_OFFSET.offset(abi) != PTR_DOMID.offset(abi) + 2) {
+                throw new ExceptionInInitializerError("gnttab_copy's len/flags or domid/offset are not adjacent");
+            }
+        }
+    }
+
     private final DomainDirectory domains;
 
     CopyOp(DomainDirectory domains) {
@@ -69,11 +76,9 @@ final class CopyOp {
         private final long sourceOffset;
         private final long destOffset;
         private final long lenOffset;
-        private final long flagsOffset;
         private final long statusOffset;
         private final long ptrU;
         private final long ptrDomid;
-        private final long ptrOffset;
         private final Claim source = new Claim(true);
         private final Claim dest = new Claim(false);
 
@@ -86,18 +91,19 @@ final class CopyOp {
             this.sourceOffset = COPY_SOURCE.offset(abi);
             this.destOffset = COPY_DEST.offset(abi);
             this.lenOffset = COPY_LEN.offset(abi);
-            this.flagsOffset = COPY_FLAGS.offset(abi);
             this.statusOffset = COPY_STATUS.offset(abi);
             this.ptrU = PTR_U.offset(abi);
             this.ptrDomid = PTR_DOMID.offset(abi);
-            this.ptrOffset = PTR_OFFSET.offset(abi);
         }
 
-        /** {@code copy_from_guest} of the struct (its first and last bytes read first), the copy, the status back. */
+        /**
+         * {@code copy_from_guest} of the struct: its last byte, then its fields, all read before anything is
+         * done (a struct whose first and last bytes can be read can be read whole); then the copy, and the
+         * status back.
+         */
         @Override
         public int serve(CallContext ctx, long op) {
             GuestMemory m = ctx.memory();
-            m.read8(op);
             m.read8(op + size - 1);
             int status = copyOne(m, op);
             if (status != GNTST_okay) {
@@ -108,14 +114,17 @@ final class CopyOp {
         }
 
         private int copyOne(GuestMemory m, long op) {
-            long src = op + sourceOffset;
-            long dst = op + destOffset;
-            int len = Short.toUnsignedInt(m.read16(op + lenOffset));
-            int flags = Short.toUnsignedInt(m.read16(op + flagsOffset));
-            boolean sourceGref = (flags & GNTCOPY_source_gref) != 0;
-            boolean destGref = (flags & GNTCOPY_dest_gref) != 0;
-            int sourceDomid = domid(m, src + ptrDomid);
-            int destDomid = domid(m, dst + ptrDomid);
+            // len and flags, and each side's domid and offset, are adjacent 16-bit fields: one read a pair
+            int lenFlags = m.read32(op + lenOffset);
+            int len = lenFlags & 0xFFFF;
+            boolean sourceGref = (lenFlags & (GNTCOPY_source_gref << 16)) != 0;
+            boolean destGref = (lenFlags & (GNTCOPY_dest_gref << 16)) != 0;
+            long sourceKey = key(m, op + sourceOffset, sourceGref);
+            long destKey = key(m, op + destOffset, destGref);
+            int sourceDomidAt = m.read32(op + sourceOffset + ptrDomid);
+            int destDomidAt = m.read32(op + destOffset + ptrDomid);
+            int sourceDomid = sourceDomidAt & 0xFFFF;
+            int destDomid = destDomidAt & 0xFFFF;
             // gnttab_copy_lock_domains, source then destination; the domains are kept while the domids are
             if (sourceDomid != XenDomains.DOMID_SELF && !sourceGref) {
                 return GNTST_permission_denied;
@@ -132,20 +141,20 @@ final class CopyOp {
             if (destDomid != dest.domid && !dest.lock(domains, caller, destDomid)) {
                 return GNTST_bad_domain;
             }
-            int rc = source.claim(sourceGref, key(m, src, sourceGref), ldomid);
+            int rc = source.claim(sourceGref, sourceKey, ldomid);
             if (rc != GNTST_okay) {
                 return rc;
             }
-            rc = dest.claim(destGref, key(m, dst, destGref), ldomid);
+            rc = dest.claim(destGref, destKey, ldomid);
             if (rc != GNTST_okay) {
                 return rc;
             }
-            int sourceAt = Short.toUnsignedInt(m.read16(src + ptrOffset));
-            int destAt = Short.toUnsignedInt(m.read16(dst + ptrOffset));
+            int sourceAt = sourceDomidAt >>> 16;
+            int destAt = destDomidAt >>> 16;
             if (sourceAt + len > PAGE_SIZE || destAt + len > PAGE_SIZE) {
                 return GNTST_bad_copy_arg;
             }
-            MemorySegment.copy(source.page, sourceAt, dest.page, destAt, len);
+            source.frames.copy(source.frame, sourceAt, dest.frames, dest.frame, destAt, len);
             return GNTST_okay;
         }
 
@@ -176,13 +185,15 @@ final class CopyOp {
         int domid = NONE;
         private Domain domain;
         private GrantTable table;
-        private ForeignFrames frames;
+        /** The domain's RAM, for frames named by number. */
+        private ForeignFrames ram;
         private boolean held;
         private boolean grant;
         /** The ref (unsigned) or gmfn held. */
         private long key;
-        private long frame;
-        MemorySegment page;
+        /** What the claim holds: the frame, in {@link #frames} (the grant table's RAM for a grant). */
+        long frame;
+        ForeignFrames frames;
 
         Claim(boolean readonly) {
             this.readonly = readonly;
@@ -201,7 +212,7 @@ final class CopyOp {
         void unlock() {
             domain = null;
             table = null;
-            frames = null;
+            ram = null;
             domid = NONE;
         }
 
@@ -229,22 +240,21 @@ final class CopyOp {
                 if (got < 0) {
                     return (int) got;
                 }
-                page = table.window(got, readonly);
             } else {
                 release();
-                if (frames == null) {
-                    frames = domain.find(ForeignFrames.KEY).orElse(ForeignFrames.NONE);
+                if (ram == null) {
+                    ram = domain.find(ForeignFrames.KEY).orElse(ForeignFrames.NONE);
                 }
-                got = frames.get(key);
+                got = ram.get(key);
                 if (got == ForeignFrames.NO_FRAME) {
                     return GNTST_bad_page;
                 }
-                page = readonly ? frames.readOnlyWindow(got) : frames.window(got);
             }
             held = true;
             grant = gref;
             this.key = key;
             frame = got;
+            frames = gref ? table.frames() : ram;
             return GNTST_okay;
         }
 
@@ -254,11 +264,10 @@ final class CopyOp {
                 return;
             }
             held = false;
-            page = null;
             if (grant) {
                 table.release((int) key, readonly);
             } else {
-                frames.put(frame);
+                ram.put(frame);
             }
         }
     }

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
@@ -520,6 +521,19 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
             readOnlyWindows[page] = window;
         }
         return window;
+    }
+
+    /** Between two guests' memories: host to host, with no window. */
+    @Override
+    public void copy(long mfn, int offset, ForeignFrames to, long toMfn, int toOffset, int length) {
+        if (!(to instanceof GuestPhysMemory other)) {
+            ForeignFrames.super.copy(mfn, offset, to, toMfn, toOffset, length);
+            return;
+        }
+        Objects.checkFromIndexSize(offset, length, PAGE_SIZE);
+        Objects.checkFromIndexSize(toOffset, length, PAGE_SIZE);
+        MemorySegment.copy(host, (references.requireHeld(mfn) << PAGE_SHIFT) + offset,
+                other.host, (other.references.requireHeld(toMfn) << PAGE_SHIFT) + toOffset, length);
     }
 
     @Override
