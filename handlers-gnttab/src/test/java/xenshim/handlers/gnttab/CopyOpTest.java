@@ -13,8 +13,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import xenshim.api.Abi;
 import xenshim.api.GuestMemory;
+import xenshim.api.PagedGuestMemory;
 import xenshim.api.xen.XenDomains;
 import xenshim.handlers.gnttab.GnttabFixture.Ptr;
+import xenshim.testkit.FakeGuestMemory;
 import xenshim.testkit.HandlerHarness;
 
 /** {@code GNTTABOP_copy}: grant or frame on either side, every status where Xen gives it, both ABIs. */
@@ -215,80 +217,27 @@ class CopyOpTest {
         assertThat(into.get(ValueLayout.JAVA_BYTE, 1)).as("the frame itself").isEqualTo((byte) 0x11);
     }
 
-    /** The caller's memory, running a check before each 16-bit write (the copy statuses). */
-    private static final class WatchedMemory implements GuestMemory {
-        private final GuestMemory memory;
+    /** The fixture's memory, running a check before each 16-bit write (the copy statuses). */
+    private static final class WatchedMemory extends PagedGuestMemory {
+        private final long base;
         private final Runnable beforeStatus;
 
-        WatchedMemory(GuestMemory memory, Runnable beforeStatus) {
-            this.memory = memory;
+        WatchedMemory(FakeGuestMemory memory, Runnable beforeStatus) {
+            super(memory.raw());
+            this.base = memory.base();
             this.beforeStatus = beforeStatus;
+        }
+
+        @Override
+        protected long translate(long address, boolean write) {
+            long offset = address - base;
+            return Long.compareUnsigned(offset, backing().byteSize()) < 0 ? offset : -1;
         }
 
         @Override
         public void write16(long address, short value) {
             beforeStatus.run();
-            memory.write16(address, value);
-        }
-
-        @Override
-        public byte read8(long address) {
-            return memory.read8(address);
-        }
-
-        @Override
-        public short read16(long address) {
-            return memory.read16(address);
-        }
-
-        @Override
-        public int read32(long address) {
-            return memory.read32(address);
-        }
-
-        @Override
-        public long read64(long address) {
-            return memory.read64(address);
-        }
-
-        @Override
-        public void write8(long address, byte value) {
-            memory.write8(address, value);
-        }
-
-        @Override
-        public void write32(long address, int value) {
-            memory.write32(address, value);
-        }
-
-        @Override
-        public void write64(long address, long value) {
-            memory.write64(address, value);
-        }
-
-        @Override
-        public void read(long address, byte[] dst, int offset, int length) {
-            memory.read(address, dst, offset, length);
-        }
-
-        @Override
-        public void write(long address, byte[] src, int offset, int length) {
-            memory.write(address, src, offset, length);
-        }
-
-        @Override
-        public void read(long address, MemorySegment dst) {
-            memory.read(address, dst);
-        }
-
-        @Override
-        public void write(long address, MemorySegment src) {
-            memory.write(address, src);
-        }
-
-        @Override
-        public void fill(long address, long length, byte value) {
-            memory.fill(address, length, value);
+            super.write16(address, value);
         }
     }
 }
