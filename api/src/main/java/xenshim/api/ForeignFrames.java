@@ -80,6 +80,18 @@ public interface ForeignFrames {
         return window(mfn).asReadOnly();
     }
 
+    /**
+     * Copies {@code length} bytes at {@code offset} of referenced frame {@code mfn} to {@code toOffset} of
+     * frame {@code toMfn} of {@code to}, referenced too: {@code GNTTABOP_copy}'s {@code memcpy} between two
+     * mapped pages. An implementation may copy between its memory and another's directly, with no window.
+     *
+     * @throws IllegalStateException     if either frame holds no reference
+     * @throws IndexOutOfBoundsException if either range runs outside its page
+     */
+    default void copy(long mfn, int offset, ForeignFrames to, long toMfn, int toOffset, int length) {
+        MemorySegment.copy(readOnlyWindow(mfn), offset, to.window(toMfn), toOffset, length);
+    }
+
     /** The references held on frame {@code mfn} beyond its owner's (0 for a frame nobody holds). */
     int references(long mfn);
 }

@@ -329,35 +329,58 @@ public final class GrantTable {
     public long acquire(int ref, int ldomid, boolean readonly, boolean mapping) {
         lock.lock();
         try {
-            if (Integer.compareUnsigned(ref, nrEntries()) >= 0) {
-                return GNTST_bad_gntref;
-            }
-            int f = frameOf(ref);
-            int i = ref % ENTRIES_PER_FRAME;
-            int pins = pin[f][i];
-            if (pins != 0 && (mapper[f][i] != ldomid || (pins & PIN_OVERFLOW) != 0)) {
-                return GNTST_general_error;
-            }
-            if (pins == 0 || (!readonly && (pins & WRITE_PINS) == 0)) {
-                int rc = setStatus(ref, ldomid, readonly, mapping, pins != 0);
-                if (rc != GNTST_okay) {
-                    return rc;
-                }
-                if (pins == 0) {
-                    long frame = ram.get(gfn(ref));
-                    if (frame == ForeignFrames.NO_FRAME) {
-                        clearIdle(ref, pins, readonly);
-                        return GNTST_bad_page;
-                    }
-                    mapper[f][i] = ldomid;
-                    mfn[f][i] = frame;
-                }
-            }
-            pin[f][i] = pins + (readonly ? HSTR : HSTW);
-            return mfn[f][i];
+            return acquireLocked(ref, ldomid, readonly, mapping);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A copy's claim moving on to the next grant of this table, as Xen's {@code gnttab_copy_release_buf}
+     * then {@code gnttab_copy_claim_buf} move it: {@link #release release(heldRef, readonly)}, then
+     * {@link #acquire acquire(ref, ldomid, readonly, false)}, under one hold of the lock.
+     *
+     * @return what {@link #acquire} returns
+     * @throws IllegalStateException as {@link #release} does (the release is not done then, nor the acquire)
+     */
+    public long releaseAndAcquire(int heldRef, int ref, int ldomid, boolean readonly) {
+        checkRef(heldRef);
+        lock.lock();
+        try {
+            releaseLocked(heldRef, readonly);
+            return acquireLocked(ref, ldomid, readonly, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long acquireLocked(int ref, int ldomid, boolean readonly, boolean mapping) {
+        if (Integer.compareUnsigned(ref, nrEntries()) >= 0) {
+            return GNTST_bad_gntref;
+        }
+        int f = frameOf(ref);
+        int i = ref % ENTRIES_PER_FRAME;
+        int pins = pin[f][i];
+        if (pins != 0 && (mapper[f][i] != ldomid || (pins & PIN_OVERFLOW) != 0)) {
+            return GNTST_general_error;
+        }
+        if (pins == 0 || (!readonly && (pins & WRITE_PINS) == 0)) {
+            int rc = setStatus(ref, ldomid, readonly, mapping, pins != 0);
+            if (rc != GNTST_okay) {
+                return rc;
+            }
+            if (pins == 0) {
+                long frame = ram.get(gfn(ref));
+                if (frame == ForeignFrames.NO_FRAME) {
+                    clearIdle(ref, pins, readonly);
+                    return GNTST_bad_page;
+                }
+                mapper[f][i] = ldomid;
+                mfn[f][i] = frame;
+            }
+        }
+        pin[f][i] = pins + (readonly ? HSTR : HSTW);
+        return mfn[f][i];
     }
 
     /** {@code _set_status_v1}: checks the entry and sets the access flags with a bounded compare-and-set. */
@@ -414,24 +437,33 @@ public final class GrantTable {
         checkRef(ref);
         lock.lock();
         try {
-            int f = frameOf(ref);
-            int i = ref % ENTRIES_PER_FRAME;
-            int pins = pin[f][i];
-            int mask = readonly ? 0xFF00 : 0xFF;
-            if ((pins & mask) == 0) {
-                throw new IllegalStateException("grant ref " + ref + " has no " + (readonly ? "read" : "write")
-                        + " pin to release");
-            }
-            pins -= readonly ? HSTR : HSTW;
-            pin[f][i] = pins;
-            clearIdle(ref, pins, readonly);
-            if (pins == 0) {
-                ram.put(mfn[f][i]);
-                mfn[f][i] = NO_MFN;
-            }
+            releaseLocked(ref, readonly);
         } finally {
             lock.unlock();
         }
+    }
+
+    private void releaseLocked(int ref, boolean readonly) {
+        int f = frameOf(ref);
+        int i = ref % ENTRIES_PER_FRAME;
+        int pins = pin[f][i];
+        int mask = readonly ? 0xFF00 : 0xFF;
+        if ((pins & mask) == 0) {
+            throw new IllegalStateException("grant ref " + ref + " has no " + (readonly ? "read" : "write")
+                    + " pin to release");
+        }
+        pins -= readonly ? HSTR : HSTW;
+        pin[f][i] = pins;
+        clearIdle(ref, pins, readonly);
+        if (pins == 0) {
+            ram.put(mfn[f][i]);
+            mfn[f][i] = NO_MFN;
+        }
+    }
+
+    /** The RAM whose frames this table's entries grant: where {@link #acquire}'s frame numbers are. */
+    public ForeignFrames frames() {
+        return ram;
     }
 
     /** The 4 KiB of a frame this table holds pinned ({@code map_domain_page}), read-only if asked. */

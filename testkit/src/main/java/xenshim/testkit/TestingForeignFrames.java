@@ -37,7 +37,7 @@ public final class TestingForeignFrames implements ForeignFrames, PhysMap {
     private final Map<Long, Long> ramAt = new HashMap<>();
     private final Map<Long, Integer> grantFrameAt = new HashMap<>();
     private final Deque<Long> freePages = new ArrayDeque<>();
-    private final FrameReferences references = new FrameReferences();
+    private final FrameReferences references;
     private final GrantTable grantTable;
     private long totalPages;
     private long maxMapped;
@@ -46,6 +46,7 @@ public final class TestingForeignFrames implements ForeignFrames, PhysMap {
     public TestingForeignFrames(int pages, int maxGrantFrames) {
         this.host = Arena.ofAuto().allocate(pages * PAGE, PAGE);
         this.pages = pages;
+        this.references = new FrameReferences(pages);
         for (long gfn = 0; gfn < pages; gfn++) {
             ramAt.put(gfn, gfn);
         }

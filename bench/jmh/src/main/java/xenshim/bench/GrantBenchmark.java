@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -46,6 +47,13 @@ import xenshim.x86.memory.GuestPhysMemory;
  *     grant, each its own hypercall, and one read of the mapped page between them.</li>
  * </ul>
  * Throughput, per second: pages copied, or map+unmap pairs.
+ *
+ * <p>The copies run over a working set of {@code pagesPerSide} distinct pages per side, each call copying
+ * the next {@value #PAGES} of them (round and round): {@code 64}, the same pages every call, hot in the
+ * caches; and {@code 16384} (64 MiB a side, 128 MiB in all, four times this machine's 32 MiB L3 and more
+ * than most), where every page comes from memory, as a backend's copies of fresh guest buffers mostly do.
+ * Both copies go over the same pages in the same order, so each pair of numbers compares like with like.
+ * {@code mapUnmap} does not use the working set.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -56,14 +64,21 @@ import xenshim.x86.memory.GuestPhysMemory;
 public class GrantBenchmark {
 
     static final int PAGES = 64;
+    /** The largest working set: {@code pagesPerSide} may be at most this. */
+    static final int MAX_PAGES_PER_SIDE = 16384;
     private static final int FIRST_REF = XenGnttab.GNTTAB_NR_RESERVED_ENTRIES;
-    private static final long RAM = 1024 * GuestPhysMemory.PAGE_SIZE;
     private static final long FIRST_GFN = 0x100;
+    private static final long RAM = (FIRST_GFN + MAX_PAGES_PER_SIDE) * GuestPhysMemory.PAGE_SIZE;
     private static final AbiLayouts L = AbiLayouts.X86_64;
     private static final StructLayout COPY = L.gnttab_copy;
     private static final StructLayout MAP = L.gnttab_map_grant_ref;
     private static final StructLayout UNMAP = L.gnttab_unmap_grant_ref;
     private static final long HOST_ADDR = 0x4000_0000L;
+    private static final long COPIES_BYTES = MAX_PAGES_PER_SIDE * COPY.byteSize();
+
+    /** Distinct pages per side the copies cycle through: 64 stay in the caches, 16384 do not. */
+    @Param({"64", "16384"})
+    int pagesPerSide;
 
     private Arena arena;
     private Lcall lcall;
@@ -73,26 +88,38 @@ public class GrantBenchmark {
     private MemorySegment unmap;
     private MemorySegment[] sources;
     private MemorySegment[] dests;
+    private int blocks;
+    private int block;
 
     @Setup(Level.Trial)
     public void setUp() {
+        if (pagesPerSide % PAGES != 0 || pagesPerSide > MAX_PAGES_PER_SIDE) {
+            throw new IllegalArgumentException("pagesPerSide must be a multiple of " + PAGES + " up to "
+                    + MAX_PAGES_PER_SIDE);
+        }
         arena = Arena.ofShared();
         DomainRegistry domains = new DomainRegistry();
         dom0 = Domain.localDom0();
         domains.add(dom0);
         Domain source = guest(domains, 1);
         Domain dest = guest(domains, 2);
-        sources = new MemorySegment[PAGES];
-        dests = new MemorySegment[PAGES];
-        MemorySegment dom0Memory = arena.allocate(3 * 4096, 4096);
-        copies = dom0Memory.asSlice(0, 4096);
-        map = dom0Memory.asSlice(4096, MAP.byteSize());
-        unmap = dom0Memory.asSlice(8192, UNMAP.byteSize());
+        sources = new MemorySegment[pagesPerSide];
+        dests = new MemorySegment[pagesPerSide];
+        blocks = pagesPerSide / PAGES;
+        MemorySegment dom0Memory = arena.allocate(COPIES_BYTES + 2 * 4096, 4096);
+        copies = dom0Memory.asSlice(0, COPIES_BYTES);
+        map = dom0Memory.asSlice(COPIES_BYTES, MAP.byteSize());
+        unmap = dom0Memory.asSlice(COPIES_BYTES + 4096, UNMAP.byteSize());
         long sourceDomid = AbiLayouts.offset(COPY, "source") + AbiLayouts.offset(L.gnttab_copy_ptr, "domid");
         long destDomid = AbiLayouts.offset(COPY, "dest") + AbiLayouts.offset(L.gnttab_copy_ptr, "domid");
         long sourceRef = AbiLayouts.offset(COPY, "source") + AbiLayouts.offset(L.gnttab_copy_ptr, "u.gmfn");
         long destRef = AbiLayouts.offset(COPY, "dest") + AbiLayouts.offset(L.gnttab_copy_ptr, "u.gmfn");
-        for (int i = 0; i < PAGES; i++) {
+        int frames = (FIRST_REF + pagesPerSide + GrantTable.ENTRIES_PER_FRAME - 1) / GrantTable.ENTRIES_PER_FRAME;
+        if (source.state(GrantTable.KEY).setup(frames) != XenGnttab.GNTST_okay
+                || dest.state(GrantTable.KEY).setup(frames) != XenGnttab.GNTST_okay) {
+            throw new IllegalStateException("cannot grow the grant tables to " + frames + " frames");
+        }
+        for (int i = 0; i < pagesPerSide; i++) {
             int ref = FIRST_REF + i;
             long gfn = FIRST_GFN + i;
             source.state(GrantTable.KEY).writeEntry(ref, XenGnttab.GTF_permit_access | XenGnttab.GTF_readonly, 0, gfn);
@@ -119,7 +146,7 @@ public class GrantBenchmark {
         check();
     }
 
-    /** A guest with 4 MiB of RAM in the runtime's guest memory (no KVM: its slots go nowhere). */
+    /** A guest with RAM for the largest working set in the runtime's guest memory (no KVM: its slots go nowhere). */
     private Domain guest(DomainRegistry domains, int domid) {
         Domain guest = Domain.guest(domid);
         MemorySegment host = arena.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE,
@@ -146,10 +173,12 @@ public class GrantBenchmark {
 
     /** Fails the trial (not silently measures an error path) if a copy or a map does not do what it should. */
     private void check() {
-        if (grantCopyBatch() != 0) {
-            throw new IllegalStateException("GNTTABOP_copy failed");
+        for (int b = 0; b < blocks; b++) {
+            if (grantCopyBatch() != 0) {
+                throw new IllegalStateException("GNTTABOP_copy failed");
+            }
         }
-        for (int i = 0; i < PAGES; i++) {
+        for (int i = 0; i < pagesPerSide; i++) {
             short status = copies.get(ValueLayout.JAVA_SHORT, i * COPY.byteSize() + AbiLayouts.offset(COPY, "status"));
             if (status != XenGnttab.GNTST_okay || dests[i].get(ValueLayout.JAVA_BYTE, 4095) != (byte) i) {
                 throw new IllegalStateException("copy " + i + ": " + XenGnttab.statusName(status));
@@ -164,13 +193,22 @@ public class GrantBenchmark {
         }
     }
 
+    /** The next block of the working set: its first page. */
+    private int nextBlock() {
+        int first = block * PAGES;
+        block = block + 1 == blocks ? 0 : block + 1;
+        return first;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         arena.close();
     }
 
+    /** One call copying the next block of {@value #PAGES} pages. */
     private long grantCopyBatch() {
-        return lcall.invoke(Hypercalls.__HYPERVISOR_grant_table_op, XenGnttab.GNTTABOP_copy, copies.address(), PAGES);
+        return lcall.invoke(Hypercalls.__HYPERVISOR_grant_table_op, XenGnttab.GNTTABOP_copy,
+                copies.address() + nextBlock() * COPY.byteSize(), PAGES);
     }
 
     @Benchmark
@@ -182,7 +220,8 @@ public class GrantBenchmark {
     @Benchmark
     @OperationsPerInvocation(PAGES)
     public void segmentCopy() {
-        for (int i = 0; i < PAGES; i++) {
+        int first = nextBlock();
+        for (int i = first; i < first + PAGES; i++) {
             MemorySegment.copy(sources[i], 0, dests[i], 0, 4096);
         }
     }

@@ -9,7 +9,6 @@ import static xenshim.api.xen.XenGnttab.GNTST_okay;
 import static xenshim.api.xen.XenGnttab.GNTST_permission_denied;
 import static xenshim.handlers.gnttab.GnttabStructs.*;
 
-import java.lang.foreign.MemorySegment;
 import xenshim.api.Abi;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
@@ -20,19 +19,35 @@ import xenshim.api.GuestMemory;
 import xenshim.api.xen.XenDomains;
 
 /**
- * One element of {@code GNTTABOP_copy}, as Xen 4.17's {@code gnttab_copy_one} does it: both domains
- * first (a side named by frame must be {@code DOMID_SELF}: {@code GNTST_permission_denied}; a domain that
- * does not exist {@code GNTST_bad_domain}; source before destination), then the source is claimed (read
- * pin of a grant to the caller, or a reference on the caller's frame: {@code GNTST_bad_page}), then the
- * destination (write pin or reference), then the range is checked: an offset plus {@code len} past the
- * page is {@code GNTST_bad_copy_arg}. The bytes are copied between the two frames themselves, and every
- * pin and reference is dropped before the next element. Xen keeps the last source and destination
- * claimed across the elements of one call; xenshim claims each element's afresh, which differs only in
- * when the access flags of a grant copied from twice in a row are cleared.
+ * {@code GNTTABOP_copy}, as Xen 4.17's {@code gnttab_copy} and {@code gnttab_copy_one} do it. Per element:
+ * both domains first (a side named by frame must be {@code DOMID_SELF}: {@code GNTST_permission_denied}; a
+ * domain that does not exist {@code GNTST_bad_domain}; source before destination), then the source is
+ * claimed (read pin of a grant to the caller, or a reference on the caller's frame: {@code GNTST_bad_page}),
+ * then the destination (write pin or reference), then the range is checked: an offset plus {@code len}
+ * past the page is {@code GNTST_bad_copy_arg}. The bytes are copied between the two frames themselves.
+ *
+ * <p>As Xen does, the last source and destination claimed are kept across the elements of one call
+ * ({@code gnttab_copy_buf}): an element naming the same grant (or frame) on a side as the one before uses
+ * the claim it holds, and a different one releases it first ({@code gnttab_copy_release_buf}, which clears
+ * the grant's access flags once nothing else pins it) then claims anew. Both claims are released, and the
+ * domains looked up again, when either side's domid changes or an element fails, and at the end of the
+ * call (preempted, faulted or done). So while a batch copies from a grant, its {@code GTF_reading} stays
+ * set from the first element naming it to the first that does not. Unlike Xen's
+ * {@code gnttab_copy_buf_valid}, a grant claim never serves an element that names a frame (or the other
+ * way round) whatever the numbers, and the frame-naming check ({@code GNTST_permission_denied}) is made
+ * for every element, not only when the domids change.
  */
 final class CopyOp {
 
     private static final int PAGE_SIZE = (int) ForeignFrames.PAGE_SIZE;
+
+    static {
+        for (Abi abi : Abi.values()) {
+            if (COPY_FLAGS.offset(abi) != COPY_LEN.offset(abi) + 2 || PTR_OFFSET.offset(abi) != PTR_DOMID.offset(abi) + 2) {
+                throw new ExceptionInInitializerError("gnttab_copy's len/flags or domid/offset are not adjacent");
+            }
+        }
+    }
 
     private final DomainDirectory domains;
 
@@ -40,107 +55,220 @@ final class CopyOp {
         this.domains = domains;
     }
 
-    /** A claimed side of a copy: a pinned grant of {@code domain}, or a referenced frame of it. */
-    private record Claim(Domain domain, int ref, long frame, boolean grant, boolean readonly) {
-
-        /** A claim that did not happen: {@code frame} is its {@code GNTST_*}. */
-        boolean failed() {
-            return frame < 0;
-        }
-
-        MemorySegment page() {
-            return grant ? domain.state(GrantTable.KEY).window(frame, readonly)
-                    : readonly ? domain.state(ForeignFrames.KEY).readOnlyWindow(frame)
-                    : domain.state(ForeignFrames.KEY).window(frame);
-        }
-
-        void release() {
-            if (grant) {
-                domain.state(GrantTable.KEY).release(ref, readonly);
-            } else {
-                domain.state(ForeignFrames.KEY).put(frame);
-            }
-        }
-    }
-
-    int copy(CallContext ctx, long op) {
-        Abi abi = ctx.abi();
-        GuestMemory m = copyIn(ctx, op, l -> l.gnttab_copy);
-        long source = op + COPY_SOURCE.offset(abi);
-        long dest = op + COPY_DEST.offset(abi);
-        int len = Short.toUnsignedInt(m.read16(op + COPY_LEN.offset(abi)));
-        int flags = Short.toUnsignedInt(m.read16(op + COPY_FLAGS.offset(abi)));
-        status(m, op + COPY_STATUS.offset(abi), copyOne(ctx, m, source, dest, len, flags));
-        return 0;
-    }
-
-    private int copyOne(CallContext ctx, GuestMemory m, long source, long dest, int len, int flags) {
-        boolean sourceGref = (flags & GNTCOPY_source_gref) != 0;
-        boolean destGref = (flags & GNTCOPY_dest_gref) != 0;
-        Locked sourceDomain = lockDomain(ctx, domid(m, source + PTR_DOMID.offset(ctx.abi())), sourceGref);
-        if (sourceDomain.status() != GNTST_okay) {
-            return sourceDomain.status();
-        }
-        Locked destDomain = lockDomain(ctx, domid(m, dest + PTR_DOMID.offset(ctx.abi())), destGref);
-        if (destDomain.status() != GNTST_okay) {
-            return destDomain.status();
-        }
-        Claim src = claim(ctx, m, source, sourceDomain.domain(), sourceGref, true);
-        if (src.failed()) {
-            return (int) src.frame();
-        }
+    /** The whole batch: {@code count} structs from {@code uop}, preempted and continued as {@link Batch} does. */
+    long run(CallContext ctx, int cmd, long uop, int count, long a3, long a4) {
+        Copier copier = new Copier(ctx, domains);
         try {
-            Claim dst = claim(ctx, m, dest, destDomain.domain(), destGref, false);
-            if (dst.failed()) {
-                return (int) dst.frame();
-            }
-            try {
-                int sourceOffset = Short.toUnsignedInt(m.read16(source + PTR_OFFSET.offset(ctx.abi())));
-                int destOffset = Short.toUnsignedInt(m.read16(dest + PTR_OFFSET.offset(ctx.abi())));
-                if (sourceOffset + len > PAGE_SIZE || destOffset + len > PAGE_SIZE) {
-                    return GNTST_bad_copy_arg;
-                }
-                MemorySegment.copy(src.page(), sourceOffset, dst.page(), destOffset, len);
-                return GNTST_okay;
-            } finally {
-                dst.release();
-            }
+            return Batch.run(ctx, cmd, uop, count, size(ctx.abi(), l -> l.gnttab_copy), 1, copier, a3, a4);
         } finally {
-            src.release();
+            copier.releaseAll();
         }
     }
 
-    /** One side's domain, or the status that stops the copy. */
-    private record Locked(Domain domain, int status) {
+    /** One call's elements and the two claims it keeps between them ({@code gnttab_copy}'s {@code src}, {@code dest}). */
+    private static final class Copier implements Batch.Element {
+
+        private final DomainDirectory domains;
+        private final Domain caller;
+        private final int ldomid;
+        private final Abi abi;
+        private final long size;
+        private final long sourceOffset;
+        private final long destOffset;
+        private final long lenOffset;
+        private final long statusOffset;
+        private final long ptrU;
+        private final long ptrDomid;
+        private final Claim source = new Claim(true);
+        private final Claim dest = new Claim(false);
+
+        Copier(CallContext ctx, DomainDirectory domains) {
+            this.domains = domains;
+            this.caller = ctx.domain();
+            this.ldomid = caller.domid();
+            this.abi = ctx.abi();
+            this.size = size(abi, l -> l.gnttab_copy);
+            this.sourceOffset = COPY_SOURCE.offset(abi);
+            this.destOffset = COPY_DEST.offset(abi);
+            this.lenOffset = COPY_LEN.offset(abi);
+            this.statusOffset = COPY_STATUS.offset(abi);
+            this.ptrU = PTR_U.offset(abi);
+            this.ptrDomid = PTR_DOMID.offset(abi);
+        }
+
+        /**
+         * {@code copy_from_guest} of the struct: its last byte, then its fields, all read before anything is
+         * done (a struct whose first and last bytes can be read can be read whole); then the copy, and the
+         * status back.
+         */
+        @Override
+        public int serve(CallContext ctx, long op) {
+            GuestMemory m = ctx.memory();
+            m.read8(op + size - 1);
+            int status = copyOne(m, op);
+            if (status != GNTST_okay) {
+                releaseAll();
+            }
+            status(m, op + statusOffset, status);
+            return 0;
+        }
+
+        private int copyOne(GuestMemory m, long op) {
+            // len and flags, and each side's domid and offset, are adjacent 16-bit fields: one read a pair
+            int lenFlags = m.read32(op + lenOffset);
+            int len = lenFlags & 0xFFFF;
+            boolean sourceGref = (lenFlags & (GNTCOPY_source_gref << 16)) != 0;
+            boolean destGref = (lenFlags & (GNTCOPY_dest_gref << 16)) != 0;
+            long sourceKey = key(m, op + sourceOffset, sourceGref);
+            long destKey = key(m, op + destOffset, destGref);
+            int sourceDomidAt = m.read32(op + sourceOffset + ptrDomid);
+            int destDomidAt = m.read32(op + destOffset + ptrDomid);
+            int sourceDomid = sourceDomidAt & 0xFFFF;
+            int destDomid = destDomidAt & 0xFFFF;
+            // gnttab_copy_lock_domains, source then destination; the domains are kept while the domids are
+            if (sourceDomid != XenDomains.DOMID_SELF && !sourceGref) {
+                return GNTST_permission_denied;
+            }
+            if (sourceDomid != source.domid || destDomid != dest.domid) {
+                releaseAll();
+                if (!source.lock(domains, caller, sourceDomid)) {
+                    return GNTST_bad_domain;
+                }
+            }
+            if (destDomid != XenDomains.DOMID_SELF && !destGref) {
+                return GNTST_permission_denied;
+            }
+            if (destDomid != dest.domid && !dest.lock(domains, caller, destDomid)) {
+                return GNTST_bad_domain;
+            }
+            int rc = source.claim(sourceGref, sourceKey, ldomid);
+            if (rc != GNTST_okay) {
+                return rc;
+            }
+            rc = dest.claim(destGref, destKey, ldomid);
+            if (rc != GNTST_okay) {
+                return rc;
+            }
+            int sourceAt = sourceDomidAt >>> 16;
+            int destAt = destDomidAt >>> 16;
+            if (sourceAt + len > PAGE_SIZE || destAt + len > PAGE_SIZE) {
+                return GNTST_bad_copy_arg;
+            }
+            source.frames.copy(source.frame, sourceAt, dest.frames, dest.frame, destAt, len);
+            return GNTST_okay;
+        }
+
+        /** {@code u.ref} (unsigned) or {@code u.gmfn}. */
+        private long key(GuestMemory m, long ptr, boolean gref) {
+            return gref ? Integer.toUnsignedLong(m.read32(ptr + ptrU)) : abi.readULong(m, ptr + ptrU);
+        }
+
+        /** Both claims released and both domains let go ({@code gnttab_copy_release_buf}, {@code gnttab_copy_unlock_domains}). */
+        void releaseAll() {
+            source.release();
+            dest.release();
+            source.unlock();
+            dest.unlock();
+        }
     }
 
     /**
-     * {@code gnttab_copy_lock_domain}: only {@code DOMID_SELF} may name a frame
-     * ({@code GNTST_permission_denied}); then the domain by any id ({@code GNTST_bad_domain}).
+     * One side of the copies ({@code struct gnttab_copy_buf}): the domain it names, and what it holds of it
+     * (a pinned grant or a referenced frame) with the page's memory.
      */
-    private Locked lockDomain(CallContext ctx, int domid, boolean gref) {
-        if (domid != XenDomains.DOMID_SELF && !gref) {
-            return new Locked(null, GNTST_permission_denied);
-        }
-        Domain domain = domains.byAnyId(ctx.domain(), domid).orElse(null);
-        return new Locked(domain, domain == null ? GNTST_bad_domain : GNTST_okay);
-    }
+    private static final class Claim {
 
-    /**
-     * {@code gnttab_copy_claim_buf}: a read (source) or write pin of a grant to the caller, or a reference
-     * on a frame of the caller; a failed claim holds the status ({@link GrantTable#acquire}'s, or
-     * {@code GNTST_bad_page} for a frame that is not RAM).
-     */
-    private static Claim claim(CallContext ctx, GuestMemory m, long ptr, Domain domain, boolean gref,
-                               boolean readonly) {
-        Abi abi = ctx.abi();
-        if (gref) {
-            int ref = m.read32(ptr + PTR_U.offset(abi));
-            long frame = domain.state(GrantTable.KEY).acquire(ref, ctx.domain().domid(), readonly, false);
-            return new Claim(domain, ref, frame, true, readonly);
+        /** No domain: a domid is 16 bits. */
+        private static final int NONE = -1;
+
+        private final boolean readonly;
+        int domid = NONE;
+        private Domain domain;
+        private GrantTable table;
+        /** The domain's RAM, for frames named by number. */
+        private ForeignFrames ram;
+        private boolean held;
+        private boolean grant;
+        /** The ref (unsigned) or gmfn held. */
+        private long key;
+        /** What the claim holds: the frame, in {@link #frames} (the grant table's RAM for a grant). */
+        long frame;
+        ForeignFrames frames;
+
+        Claim(boolean readonly) {
+            this.readonly = readonly;
         }
-        long gmfn = abi.readULong(m, ptr + PTR_U.offset(abi));
-        long frame = domain.find(ForeignFrames.KEY).map(frames -> frames.get(gmfn)).orElse(ForeignFrames.NO_FRAME);
-        return new Claim(domain, 0, frame == ForeignFrames.NO_FRAME ? GNTST_bad_page : frame, false, readonly);
+
+        /** {@code rcu_lock_domain_by_any_id}: false for a domain that does not exist. */
+        boolean lock(DomainDirectory domains, Domain caller, int domid) {
+            domain = domains.byAnyId(caller, domid).orElse(null);
+            if (domain == null) {
+                return false;
+            }
+            this.domid = domid;
+            return true;
+        }
+
+        void unlock() {
+            domain = null;
+            table = null;
+            ram = null;
+            domid = NONE;
+        }
+
+        /**
+         * {@code gnttab_copy_claim_buf} unless the claim held is the one asked for: a read (source) or write
+         * pin of a grant to the caller ({@link GrantTable#acquire}'s status), or a reference on a frame of
+         * the caller ({@code GNTST_bad_page} for one that is not RAM). What was held before is released first.
+         */
+        int claim(boolean gref, long key, int ldomid) {
+            if (held && grant == gref && this.key == key) {
+                return GNTST_okay;
+            }
+            long got;
+            if (gref) {
+                if (table == null) {
+                    table = domain.state(GrantTable.KEY);
+                }
+                if (held && grant) {
+                    held = false;
+                    got = table.releaseAndAcquire((int) this.key, (int) key, ldomid, readonly);
+                } else {
+                    release();
+                    got = table.acquire((int) key, ldomid, readonly, false);
+                }
+                if (got < 0) {
+                    return (int) got;
+                }
+            } else {
+                release();
+                if (ram == null) {
+                    ram = domain.find(ForeignFrames.KEY).orElse(ForeignFrames.NONE);
+                }
+                got = ram.get(key);
+                if (got == ForeignFrames.NO_FRAME) {
+                    return GNTST_bad_page;
+                }
+            }
+            held = true;
+            grant = gref;
+            this.key = key;
+            frame = got;
+            frames = gref ? table.frames() : ram;
+            return GNTST_okay;
+        }
+
+        /** {@code gnttab_copy_release_buf}: drops the pin or the reference held, if any. */
+        void release() {
+            if (!held) {
+                return;
+            }
+            held = false;
+            if (grant) {
+                table.release((int) key, readonly);
+            } else {
+                ram.put(frame);
+            }
+        }
     }
 }

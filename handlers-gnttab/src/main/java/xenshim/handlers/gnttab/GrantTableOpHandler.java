@@ -86,7 +86,7 @@ public final class GrantTableOpHandler implements HypercallHandler {
                     UNMAP_BATCH_SIZE, MapOps::unmap, a3, a4);
             case GNTTABOP_unmap_and_replace -> batch(ctx, cmd, uop, count, l -> l.gnttab_unmap_and_replace,
                     UNMAP_BATCH_SIZE, MapOps::unmapAndReplace, a3, a4);
-            case GNTTABOP_copy -> batch(ctx, cmd, uop, count, l -> l.gnttab_copy, 1, copies::copy, a3, a4);
+            case GNTTABOP_copy -> copies.run(ctx, cmd, uop, count, a3, a4);
             case GNTTABOP_transfer -> batch(ctx, cmd, uop, count, l -> l.gnttab_transfer, 1, TransferOp::transfer,
                     a3, a4);
             case GNTTABOP_swap_grant_ref -> batch(ctx, cmd, uop, count, l -> l.gnttab_swap_grant_ref, 1,

@@ -5,13 +5,18 @@ import static xenshim.api.xen.XenGnttab.*;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import xenshim.api.Abi;
+import xenshim.api.GuestMemory;
+import xenshim.api.PagedGuestMemory;
 import xenshim.api.xen.XenDomains;
 import xenshim.handlers.gnttab.GnttabFixture.Ptr;
+import xenshim.testkit.FakeGuestMemory;
 import xenshim.testkit.HandlerHarness;
 
 /** {@code GNTTABOP_copy}: grant or frame on either side, every status where Xen gives it, both ABIs. */
@@ -131,6 +136,108 @@ class CopyOpTest {
         for (int i = 0; i < 3; i++) {
             assertThat(f.memory.read16(f.arg + i * stride + GnttabStructs.COPY_STATUS.offset(Abi.X86_64)))
                     .isEqualTo((short) GNTST_permission_denied);
+        }
+    }
+
+    /**
+     * Xen's {@code gnttab_copy} keeps the last source and destination claimed across the elements of a
+     * call: a grant copied from by consecutive elements stays {@code GTF_reading} (and pinned once) from
+     * the first to the first that names something else, which releases it; nothing is held after the call.
+     */
+    @Test
+    void aBatchKeepsTheLastClaimsUntilAnElementNamesAnotherAndReleasesAllAtTheEnd() {
+        Ptr grant = new Ptr(REF, guestDom, 0);
+        f.putCopy(Abi.X86_64, 0, grant, new Ptr(OWN_GFN, SELF, 0), 8, GNTCOPY_source_gref);
+        f.putCopy(Abi.X86_64, 1, new Ptr(REF, guestDom, 8), new Ptr(OWN_GFN, SELF, 8), 8, GNTCOPY_source_gref);
+        f.putCopy(Abi.X86_64, 2, new Ptr(OWN_GFN, SELF, 0), new Ptr(OWN_GFN + 1, SELF, 0), 16, 0);
+        List<String> seen = new ArrayList<>();
+        long page = f.otherRam.pageAt(OWN_GFN);
+        GuestMemory watched = new WatchedMemory(f.memory, () -> seen.add(f.table(f.guest).flags(REF) + "/"
+                + f.table(f.guest).pin(REF) + "/" + f.otherRam.references(page)));
+
+        assertThat(HandlerHarness.of(f.handler).domain(f.other).memory(watched).abi(Abi.X86_64)
+                .call(GNTTABOP_copy, f.arg, 3)).isZero();
+
+        int reading = GTF_permit_access | GTF_reading;
+        assertThat(seen).as("flags/pins/references on the caller's page at each status write").containsExactly(
+                reading + "/256/1", reading + "/256/1", GTF_permit_access + "/0/1");
+        for (int i = 0; i < 3; i++) {
+            assertThat(f.copyStatus(Abi.X86_64, i)).isEqualTo(GNTST_okay);
+        }
+        assertThat(f.otherRam.page(f.otherRam.pageAt(OWN_GFN + 1)).get(ValueLayout.JAVA_BYTE, 15)).isEqualTo((byte) 15);
+        assertThat(f.table(f.guest).flags(REF)).isEqualTo(GTF_permit_access);
+        assertThat(f.table(f.guest).pin(REF)).isZero();
+        assertThat(f.otherRam.references(page)).isZero();
+        assertThat(f.otherRam.references(f.otherRam.pageAt(OWN_GFN + 1))).isZero();
+        assertThat(f.guestRam.references(f.guestRam.pageAt(GUEST_GFN))).isZero();
+    }
+
+    /** An element that fails releases both claims, as Xen's loop does, and the next claims afresh. */
+    @Test
+    void aFailedElementReleasesBothClaims() {
+        f.grant(f.guest, REF + 1, f.other.domid(), GUEST_GFN + 1, 0);
+        Ptr grant = new Ptr(REF, guestDom, 0);
+        Ptr into = new Ptr(REF + 1, guestDom, 0);
+        int both = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+        f.putCopy(Abi.X86_64, 0, grant, into, 4, both);
+        f.putCopy(Abi.X86_64, 1, grant, new Ptr(REF + 1, guestDom, 4095), 4, both);
+        f.putCopy(Abi.X86_64, 2, grant, into, 4, both);
+        List<String> seen = new ArrayList<>();
+        GuestMemory watched = new WatchedMemory(f.memory, () -> seen.add(f.table(f.guest).pin(REF) + "/"
+                + f.table(f.guest).pin(REF + 1) + "/" + f.table(f.guest).flags(REF + 1)));
+
+        assertThat(HandlerHarness.of(f.handler).domain(f.other).memory(watched).abi(Abi.X86_64)
+                .call(GNTTABOP_copy, f.arg, 3)).isZero();
+
+        int writing = GTF_permit_access | GTF_reading | GTF_writing;
+        assertThat(seen).containsExactly("256/1/" + writing, "0/0/" + GTF_permit_access, "256/1/" + writing);
+        assertThat(f.copyStatus(Abi.X86_64, 1)).isEqualTo(GNTST_bad_copy_arg);
+        assertThat(f.copyStatus(Abi.X86_64, 2)).isEqualTo(GNTST_okay);
+        assertThat(f.table(f.guest).pin(REF)).isZero();
+        assertThat(f.table(f.guest).flags(REF + 1)).isEqualTo(GTF_permit_access);
+    }
+
+    /**
+     * A claim serves the next element only for the same kind of name: a grant ref that happens to equal
+     * the next element's gmfn is not taken for that frame.
+     */
+    @Test
+    void aGrantClaimIsNotReusedForAFrameOfTheSameNumber() {
+        f.grant(f.other, (int) OWN_GFN, f.other.domid(), OWN_GFN + 2, 0);
+        f.otherRam.page(f.otherRam.pageAt(OWN_GFN + 2)).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x22);
+        own().set(ValueLayout.JAVA_BYTE, 0, (byte) 0x11);
+        Ptr to = new Ptr(OWN_GFN + 3, SELF, 0);
+        f.putCopy(Abi.X86_64, 0, new Ptr(OWN_GFN, SELF, 0), to, 1, GNTCOPY_source_gref);
+        f.putCopy(Abi.X86_64, 1, new Ptr(OWN_GFN, SELF, 0), new Ptr(OWN_GFN + 3, SELF, 1), 1, 0);
+
+        assertThat(f.as(f.other, Abi.X86_64).call(GNTTABOP_copy, f.arg, 2)).isZero();
+
+        MemorySegment into = f.otherRam.page(f.otherRam.pageAt(OWN_GFN + 3));
+        assertThat(into.get(ValueLayout.JAVA_BYTE, 0)).as("through the grant").isEqualTo((byte) 0x22);
+        assertThat(into.get(ValueLayout.JAVA_BYTE, 1)).as("the frame itself").isEqualTo((byte) 0x11);
+    }
+
+    /** The fixture's memory, running a check before each 16-bit write (the copy statuses). */
+    private static final class WatchedMemory extends PagedGuestMemory {
+        private final long base;
+        private final Runnable beforeStatus;
+
+        WatchedMemory(FakeGuestMemory memory, Runnable beforeStatus) {
+            super(memory.raw());
+            this.base = memory.base();
+            this.beforeStatus = beforeStatus;
+        }
+
+        @Override
+        protected long translate(long address, boolean write) {
+            long offset = address - base;
+            return Long.compareUnsigned(offset, backing().byteSize()) < 0 ? offset : -1;
+        }
+
+        @Override
+        public void write16(long address, short value) {
+            beforeStatus.run();
+            super.write16(address, value);
         }
     }
 }

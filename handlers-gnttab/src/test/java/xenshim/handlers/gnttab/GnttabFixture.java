@@ -110,15 +110,25 @@ final class GnttabFixture {
     }
 
     int copy(Domain caller, Abi abi, Ptr source, Ptr dest, int len, int flags) {
-        long stride = size(abi, l -> l.gnttab_copy);
-        memory.fill(arg, stride, (byte) 0);
-        putPtr(abi, arg + COPY_SOURCE.offset(abi), source);
-        putPtr(abi, arg + COPY_DEST.offset(abi), dest);
-        memory.write16(arg + COPY_LEN.offset(abi), (short) len);
-        memory.write16(arg + COPY_FLAGS.offset(abi), (short) flags);
-        memory.write16(arg + COPY_STATUS.offset(abi), (short) 0x7777);
+        putCopy(abi, 0, source, dest, len, flags);
         long rc = as(caller, abi).call(GNTTABOP_copy, arg, 1);
-        return rc != 0 ? (int) rc : memory.read16(arg + COPY_STATUS.offset(abi));
+        return rc != 0 ? (int) rc : copyStatus(abi, 0);
+    }
+
+    /** Writes element {@code index} of a copy batch at {@code arg}, its status 0x7777. */
+    void putCopy(Abi abi, int index, Ptr source, Ptr dest, int len, int flags) {
+        long op = arg + index * size(abi, l -> l.gnttab_copy);
+        memory.fill(op, size(abi, l -> l.gnttab_copy), (byte) 0);
+        putPtr(abi, op + COPY_SOURCE.offset(abi), source);
+        putPtr(abi, op + COPY_DEST.offset(abi), dest);
+        memory.write16(op + COPY_LEN.offset(abi), (short) len);
+        memory.write16(op + COPY_FLAGS.offset(abi), (short) flags);
+        memory.write16(op + COPY_STATUS.offset(abi), (short) 0x7777);
+    }
+
+    /** The status element {@code index} of a copy batch at {@code arg} has now. */
+    int copyStatus(Abi abi, int index) {
+        return memory.read16(arg + index * size(abi, l -> l.gnttab_copy) + COPY_STATUS.offset(abi));
     }
 
     private void putPtr(Abi abi, long ptr, Ptr value) {

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
@@ -125,7 +126,11 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
     private final TreeMap<Long, Long> highP2m = new TreeMap<>();
     private final Deque<Long> freeRam = new ArrayDeque<>();
     private final long[] hypervisorGpfn = new long[HYPERVISOR_PAGES];
-    private final FrameReferences references = new FrameReferences();
+    /** References on RAM pages, by host page: taken and dropped without the lock (see {@link #get}). */
+    private final FrameReferences references;
+    /** Each RAM page's window, writable and read-only, made on first use: a window is the same slice every time. */
+    private final MemorySegment[] windows;
+    private final MemorySegment[] readOnlyWindows;
     private final GrantTable grantTable;
     private final List<MemoryMapEntry> memoryMap;
     private final Slots slots;
@@ -148,6 +153,9 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
         this.host = host;
         this.ramPages = ramBytes >>> PAGE_SHIFT;
         this.ramP2m = new AtomicLongArray(Math.toIntExact(ramPages));
+        this.references = new FrameReferences(ramP2m.length());
+        this.windows = new MemorySegment[ramP2m.length()];
+        this.readOnlyWindows = new MemorySegment[ramP2m.length()];
         for (int i = 0; i < ramP2m.length(); i++) {
             ramP2m.set(i, i);
         }
@@ -440,11 +448,40 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
 
     // ---- ForeignFrames ----------------------------------------------------------------------------------
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Lock-free for RAM frames, as {@link #translate} is: the reference is taken on the page the frame
+     * maps to, and the frame is looked at again afterwards; if it changed meanwhile, the reference is put
+     * back and the frame looked up anew. A page that leaves the p2m is released only after its frame
+     * changed ({@link FrameReferences#release} after {@code put(gpfn, ...)}), so a reference that
+     * survives the second look was taken before the release, which then keeps the page.
+     */
     @Override
-    public synchronized long get(long gfn) {
+    public long get(long gfn) {
         if (gfn < 0 || gfn >= MAX_GPFN) {
             return NO_FRAME;
         }
+        if (gfn >= ramPages) {
+            synchronized (this) {
+                return reference(gfn);
+            }
+        }
+        for (;;) {
+            long page = ramP2m.get((int) gfn);
+            if (!isRam(page)) {
+                return NO_FRAME;
+            }
+            references.get(page);
+            if (ramP2m.get((int) gfn) == page) {
+                return page;
+            }
+            put(page);
+        }
+    }
+
+    /** {@link #get} of a frame above RAM, under the lock. */
+    private long reference(long gfn) {
         long page = pageAt(gfn);
         if (!isRam(page)) {
             return NO_FRAME;
@@ -453,21 +490,54 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
         return page;
     }
 
+    /** Lock-free but for the rare last put of a page that left the p2m meanwhile, which frees it. */
     @Override
-    public synchronized void put(long mfn) {
+    public void put(long mfn) {
         if (references.put(mfn)) {
-            freeRam.push(mfn);
-            totalPages--;
+            synchronized (this) {
+                freeRam.push(mfn);
+                totalPages--;
+            }
         }
     }
 
     @Override
-    public synchronized MemorySegment window(long mfn) {
-        return host.asSlice(references.requireHeld(mfn) << PAGE_SHIFT, PAGE_SIZE);
+    public MemorySegment window(long mfn) {
+        int page = (int) references.requireHeld(mfn);
+        MemorySegment window = windows[page];
+        if (window == null) {
+            window = host.asSlice((long) page << PAGE_SHIFT, PAGE_SIZE);
+            windows[page] = window; // a benign race: every thread makes the same slice, published by its final fields
+        }
+        return window;
     }
 
     @Override
-    public synchronized int references(long mfn) {
+    public MemorySegment readOnlyWindow(long mfn) {
+        int page = (int) references.requireHeld(mfn);
+        MemorySegment window = readOnlyWindows[page];
+        if (window == null) {
+            window = host.asSlice((long) page << PAGE_SHIFT, PAGE_SIZE).asReadOnly();
+            readOnlyWindows[page] = window;
+        }
+        return window;
+    }
+
+    /** Between two guests' memories: host to host, with no window. */
+    @Override
+    public void copy(long mfn, int offset, ForeignFrames to, long toMfn, int toOffset, int length) {
+        if (!(to instanceof GuestPhysMemory other)) {
+            ForeignFrames.super.copy(mfn, offset, to, toMfn, toOffset, length);
+            return;
+        }
+        Objects.checkFromIndexSize(offset, length, PAGE_SIZE);
+        Objects.checkFromIndexSize(toOffset, length, PAGE_SIZE);
+        MemorySegment.copy(host, (references.requireHeld(mfn) << PAGE_SHIFT) + offset,
+                other.host, (other.references.requireHeld(toMfn) << PAGE_SHIFT) + toOffset, length);
+    }
+
+    @Override
+    public int references(long mfn) {
         return references.count(mfn);
     }
 

@@ -14,6 +14,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import xenshim.api.ForeignFrames;
@@ -376,6 +379,60 @@ class GuestPhysMemoryTest {
         assertThat(phys.references(frame)).isZero();
         assertThat(phys.populate(6, 0)).as("now it can be reused").isTrue();
         assertThat(hostPage(phys, 6)).isEqualTo(5);
+    }
+
+    /**
+     * References are taken without the lock: threads that hold a frame's page while another balloons that
+     * frame out and in again never see the page handed back (zeroed by populate) under them, and every
+     * page ends up either mapped or free, none lost.
+     */
+    @Test
+    void referencesTakenWithoutTheLockNeverLoseAPageToABalloon() throws InterruptedException {
+        try (Arena shared = Arena.ofShared()) {
+            MemorySegment memory = shared.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * PAGE, PAGE);
+            GuestPhysMemory phys = new GuestPhysMemory(memory, RAM,
+                    List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), new RecordingSlots(memory, 32));
+            assertThat(phys.decrease(40, 2)).as("four spare pages: more than the holders can keep released").isZero();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<String> failure = new AtomicReference<>();
+            AtomicLong held = new AtomicLong();
+            Thread[] holders = new Thread[2];
+            for (int t = 0; t < holders.length; t++) {
+                long offset = 8L * (t + 1);
+                holders[t] = new Thread(() -> {
+                    for (long n = 1; !stop.get(); n++) {
+                        long frame = phys.get(5);
+                        if (frame == ForeignFrames.NO_FRAME) {
+                            continue;
+                        }
+                        MemorySegment page = phys.window(frame);
+                        page.set(ValueLayout.JAVA_LONG, offset, n);
+                        Thread.onSpinWait();
+                        if (page.get(ValueLayout.JAVA_LONG, offset) != n) {
+                            failure.compareAndSet(null, "page " + frame + " was handed back while held");
+                        }
+                        held.incrementAndGet();
+                        phys.put(frame);
+                    }
+                });
+                holders[t].start();
+            }
+            for (int i = 0; i < 20_000 || held.get() < 1000; i++) {
+                assertThat(phys.decrease(5, 0)).isZero();
+                assertThat(phys.populate(5, 0)).isTrue();
+            }
+            stop.set(true);
+            for (Thread holder : holders) {
+                holder.join();
+            }
+            assertThat(failure.get()).isNull();
+            assertThat(phys.totalPages()).as("every page mapped again or free").isEqualTo(RAM_PAGES - 4);
+            for (long mfn = 0; mfn < RAM_PAGES; mfn++) {
+                assertThat(phys.references(mfn)).isZero();
+            }
+            assertThat(phys.populate(40, 2)).as("the pool has all four back").isTrue();
+            assertThat(phys.totalPages()).isEqualTo(RAM_PAGES);
+        }
     }
 
     @Test
