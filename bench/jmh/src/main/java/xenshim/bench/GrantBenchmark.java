@@ -152,16 +152,7 @@ public class GrantBenchmark {
         MemorySegment host = arena.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE,
                 GuestPhysMemory.PAGE_SIZE);
         new GuestPhysMemory(host, RAM, List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)),
-                new GuestPhysMemory.Slots() {
-                    @Override
-                    public void set(int slot, long guestPhysAddr, MemorySegment memory) {
-                    }
-
-                    @Override
-                    public int limit() {
-                        return 32;
-                    }
-                }).attachTo(guest);
+                GuestPhysMemory.Slots.NONE).attachTo(guest);
         domains.add(guest);
         return guest;
     }

@@ -83,6 +83,18 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
 
         /** How many slots KVM allows. */
         int limit();
+
+        /** Slots that go nowhere: guest memory with no CPU behind it, for dom0-side tests and benchmarks. */
+        Slots NONE = new Slots() {
+            @Override
+            public void set(int slot, long guestPhysAddr, MemorySegment host) {
+            }
+
+            @Override
+            public int limit() {
+                return 32;
+            }
+        };
     }
 
     /** Frames {@code [first, first + pages)} on host pages {@code [host, host + pages)}; {@code slot} -1 if KVM has none for it. */

@@ -41,16 +41,7 @@ class GrantsSurviveASwapTest {
         MemorySegment host = arena.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE,
                 GuestPhysMemory.PAGE_SIZE);
         GuestPhysMemory phys = new GuestPhysMemory(host, RAM,
-                List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), new GuestPhysMemory.Slots() {
-                    @Override
-                    public void set(int slot, long guestPhysAddr, MemorySegment memory) {
-                    }
-
-                    @Override
-                    public int limit() {
-                        return 32;
-                    }
-                });
+                List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), GuestPhysMemory.Slots.NONE);
         phys.attachTo(guest);
         return phys;
     }

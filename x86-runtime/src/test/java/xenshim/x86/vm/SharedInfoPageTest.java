@@ -29,16 +29,7 @@ class SharedInfoPageTest {
     private final MemorySegment host = arena.allocate(RAM + GuestPhysMemory.HYPERVISOR_PAGES * GuestPhysMemory.PAGE_SIZE,
             4096);
     private final GuestPhysMemory phys = new GuestPhysMemory(host, RAM,
-            List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), new GuestPhysMemory.Slots() {
-                @Override
-                public void set(int slot, long guestPhysAddr, MemorySegment memory) {
-                }
-
-                @Override
-                public int limit() {
-                    return 32;
-                }
-            });
+            List.of(new MemoryMapEntry(0, RAM, MemoryMapEntry.E820_RAM)), GuestPhysMemory.Slots.NONE);
     private final EventChannels channels = new EventChannels();
     private final AtomicLong now = new AtomicLong(5_000_000);
     private final XenClock clock = new XenClock() {
