@@ -48,7 +48,7 @@ class PreemptedCallTest {
         final AtomicLong lastCount = new AtomicLong(-1);
         final AtomicLong longestEntryNanos = new AtomicLong();
         final AtomicBoolean completed = new AtomicBoolean();
-        /** Entries at the moment the stop was asked for. */
+        /** Entries once the stop has been asked for. */
         final AtomicLong entriesAtStop = new AtomicLong(-1);
 
         @Override
@@ -91,8 +91,10 @@ class PreemptedCallTest {
             }
             if (trigger != null) {
                 stoppedAt[0] = System.nanoTime();
-                handler.entriesAtStop.set(handler.entries.get());
                 trigger.accept(machine);
+                // counted once the stop is asked for (trigger has returned), not before: this thread may
+                // lose its core between the two, and the vCPU runs entries meanwhile
+                handler.entriesAtStop.set(handler.entries.get());
             }
         });
         Outcome outcome;
