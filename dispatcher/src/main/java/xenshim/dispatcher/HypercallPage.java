@@ -17,6 +17,15 @@ import xenshim.api.CallContext;
  * started on a table finishes on it, and the table that unregister removed
  * can be awaited until no call runs in it ({@link Retired#await}).
  *
+ * <p>Calls are not counted in a shared word. Each calling thread publishes
+ * the table it runs in, in memory only it writes, and retiring a table scans
+ * what the callers published (quiescence per caller, as RCU readers; see
+ * {@link Callers}). A call costs no read-modify-write and no write that
+ * another thread's call touches, so vCPUs and backends calling at once do not
+ * share a cache line; unregistering and awaiting cost a scan of the threads
+ * that ever called (and, on Linux with native access for this module, one
+ * {@code membarrier} system call per unregister).
+ *
  * <p>A table belongs to one page: the first page it is installed or saved in
  * (by the constructor or {@link #registerLcall}) owns it, and every other page
  * refuses it. Retiring a table that another page still has installed would
@@ -60,19 +69,31 @@ public final class HypercallPage {
      * entirely on the table it entered; if that table is retired between
      * reading it and entering it, the call goes to the table installed
      * instead, so no call is lost and none runs on a table after it was
-     * drained. Never throws; allocates nothing.
+     * drained. Never throws; allocates nothing (but a thread's first call
+     * registers it, see {@link Callers}).
+     *
+     * <p>Entering writes only the calling thread's own record: the table goes
+     * in the record's slot for this nesting depth, and is cleared on return.
      */
     public long invoke(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+        Callers.Caller caller = Callers.current();
+        int depth = caller.depth;
+        HypercallTable table;
         for (;;) {
-            HypercallTable table = current;
-            if (table.tryEnter()) {
-                try {
-                    return table.invoke(ctx, nr, a0, a1, a2, a3, a4);
-                } finally {
-                    table.exit();
-                }
+            table = current;
+            caller.publish(depth, table);
+            if (!table.isRetired()) {
+                break;
             }
+            caller.clear(depth);
             Thread.onSpinWait();
+        }
+        caller.depth = depth + 1;
+        try {
+            return table.invoke(ctx, nr, a0, a1, a2, a3, a4);
+        } finally {
+            caller.depth = depth;
+            caller.clear(depth);
         }
     }
 
@@ -149,6 +170,7 @@ public final class HypercallPage {
             HypercallTable removed = current;
             current = saved.pop();
             removed.retire();
+            Callers.synchronize();
             draining = removed;
             return new Retired(removed);
         }

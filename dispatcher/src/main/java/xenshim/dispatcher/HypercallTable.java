@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -31,8 +30,9 @@ import xenshim.api.xen.XenErrno;
  * this table (later failures of the slot at DEBUG, so a guest cannot flood
  * the log). Nothing is thrown to the caller.
  *
- * <p>Each table counts the calls running in it, so that whoever retires it
- * can wait until none is left (see {@link HypercallPage}).
+ * <p>Whoever retires a table can wait until no call runs in it: the calls
+ * are not counted here but found in what each calling thread published (see
+ * {@link HypercallPage}, {@link Callers}).
  */
 public final class HypercallTable {
 
@@ -42,7 +42,6 @@ public final class HypercallTable {
     private final HypercallHandler[] handlers;
     private final Provider[] providers;
     private final AtomicIntegerArray failures = new AtomicIntegerArray(Hypercalls.NR_SLOTS);
-    private final AtomicLong running = new AtomicLong();
     private final FailureListener failureLog = this::logFailure;
     private volatile boolean retired;
     /** The page this table was first installed or saved in; null until then (see {@link #claim}). */
@@ -91,7 +90,7 @@ public final class HypercallTable {
     /**
      * Calls slot {@code nr} with the caller's raw arguments. Never throws.
      * Callers that dispatch through an installed page should go through
-     * {@link HypercallPage#invoke}, which also keeps the table's running count.
+     * {@link HypercallPage#invoke}, which also publishes which table the call runs in.
      */
     public long invoke(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
         if (nr < 0 || nr >= Hypercalls.NR_SLOTS) {
@@ -122,20 +121,6 @@ public final class HypercallTable {
         return failures.get(nr);
     }
 
-    /** Enters a call; false if the table was retired first (the caller must look again). */
-    boolean tryEnter() {
-        running.incrementAndGet();
-        if (retired) {
-            running.decrementAndGet();
-            return false;
-        }
-        return true;
-    }
-
-    void exit() {
-        running.decrementAndGet();
-    }
-
     void retire() {
         retired = true;
     }
@@ -154,9 +139,12 @@ public final class HypercallTable {
         return retired;
     }
 
-    /** Calls running in this table now. */
+    /**
+     * Calls running in this table now, entered through {@link HypercallPage#invoke}:
+     * a scan of every calling thread's record, for retiring and tests, not for a hot path.
+     */
     public long runningCalls() {
-        return running.get();
+        return Callers.running(this);
     }
 
     @Override
