@@ -3,10 +3,15 @@ package xenshim.bench;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -15,6 +20,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import xenshim.api.CallContext;
 import xenshim.api.Domain;
@@ -44,8 +50,20 @@ import xenshim.handlers.version.XenVersionHandler;
  * <li>{@link #lcallGetFeatures}: {@code XENVER_get_features} with its
  *     {@code struct xen_feature_info} in the caller's arena (one bounds-checked
  *     4-byte read and one 4-byte write through {@code GuestMemory}).</li>
+ * <li>{@link #sharedTrivial} and {@link #sharedTrivial2Threads}: the trivial
+ *     lcall with one {@link HypercallPage} and one {@link Lcall} shared by
+ *     every benchmark thread, one thread then two at once: a call writes
+ *     nothing another thread's call touches, so per-thread time should not
+ *     grow with the second thread.</li>
+ * <li>group {@code swapping}: one thread makes trivial lcalls
+ *     ({@code swapping:callWhileSwapping}) while another registers a fresh
+ *     table, unregisters it and awaits its retirement, 1,000 times a second
+ *     ({@code swapping:swap}); group {@code notSwapping} is the same pair with a
+ *     second thread that only keeps the same pace. A call that does not
+ *     return what the handler should fails the trial.</li>
  * </ul>
- * Run with {@code -prof gc}: {@code gc.alloc.rate.norm} must be ~0 B/op.
+ * Run with {@code -prof gc}: {@code gc.alloc.rate.norm} must be ~0 B/op
+ * (but in {@code swapping}, where the swapping thread builds tables).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -144,6 +162,75 @@ public class LcallBenchmark {
         arena.close();
     }
 
+    /** A trivial-handler page shared by every thread of a benchmark. */
+    @State(Scope.Benchmark)
+    public static class SharedPage {
+        Arena arena;
+        Lcall lcall;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            arena = Arena.ofShared();
+            HypercallTable table = HypercallTable.builder("shared")
+                    .add(TRIVIAL_NR, Provider.of(TrivialHandler.class), new TrivialHandler())
+                    .build();
+            lcall = Lcall.dom0(new HypercallPage(table), Domain.localDom0(), arena.allocate(4096, 4096));
+            if (lcall.invoke(TRIVIAL_NR, 41) != 42) {
+                throw new IllegalStateException("trivial handler not reached through the shared page");
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+    }
+
+    /** A page whose table one thread of the group swaps while another calls. */
+    @State(Scope.Group)
+    public static class SwappedPage {
+        static final long PERIOD_NS = 1_000_000; // 1,000 swaps a second
+
+        Arena arena;
+        HypercallPage page;
+        Lcall lcall;
+        final AtomicLong failed = new AtomicLong();
+        long swaps;
+        long next;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            arena = Arena.ofShared();
+            page = new HypercallPage(table("base"));
+            lcall = Lcall.dom0(page, Domain.localDom0(), arena.allocate(4096, 4096));
+        }
+
+        static HypercallTable table(String name) {
+            return HypercallTable.builder(name)
+                    .add(TRIVIAL_NR, Provider.of(TrivialHandler.class), new TrivialHandler())
+                    .build();
+        }
+
+        /** Waits for the next tick of the period (never more than one period). */
+        void pace() {
+            long now = System.nanoTime();
+            if (next - now > 0) {
+                LockSupport.parkNanos(next - now);
+                next += PERIOD_NS;
+            } else {
+                next = now + PERIOD_NS;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+            if (failed.get() != 0) {
+                throw new IllegalStateException(failed.get() + " calls failed during " + swaps + " swaps");
+            }
+        }
+    }
+
     @Benchmark
     public long directTrivial() {
         return trivial.handle(context, arg++, 0, 0, 0, 0);
@@ -165,5 +252,61 @@ public class LcallBenchmark {
         long rc = lcall.invoke(Hypercalls.__HYPERVISOR_xen_version, XenVersion.XENVER_get_features,
                 featuresAddress);
         return rc + features.get(ValueLayout.JAVA_INT, SUBMAP);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public long sharedTrivial(SharedPage shared) {
+        return shared.lcall.invoke(TRIVIAL_NR, arg++);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long sharedTrivial2Threads(SharedPage shared) {
+        return shared.lcall.invoke(TRIVIAL_NR, arg++);
+    }
+
+    @Benchmark
+    @Group("swapping")
+    @GroupThreads(1)
+    public long callWhileSwapping(SwappedPage swapped) {
+        long a = arg++;
+        long rc = swapped.lcall.invoke(TRIVIAL_NR, a);
+        if (rc != a + 1) {
+            swapped.failed.incrementAndGet();
+        }
+        return rc;
+    }
+
+    @Benchmark
+    @Group("swapping")
+    @GroupThreads(1)
+    public boolean swap(SwappedPage swapped) throws InterruptedException {
+        swapped.pace();
+        swapped.page.registerLcall(SwappedPage.table("swap" + swapped.swaps++));
+        boolean drained = swapped.page.unregisterLcall().await(Duration.ofSeconds(1));
+        if (!drained) {
+            swapped.failed.incrementAndGet();
+        }
+        return drained;
+    }
+
+    @Benchmark
+    @Group("notSwapping")
+    @GroupThreads(1)
+    public long callNotSwapping(SwappedPage swapped) {
+        long a = arg++;
+        long rc = swapped.lcall.invoke(TRIVIAL_NR, a);
+        if (rc != a + 1) {
+            swapped.failed.incrementAndGet();
+        }
+        return rc;
+    }
+
+    @Benchmark
+    @Group("notSwapping")
+    @GroupThreads(1)
+    public void idle(SwappedPage swapped) {
+        swapped.pace();
     }
 }
