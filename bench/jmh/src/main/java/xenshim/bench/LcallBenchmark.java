@@ -44,7 +44,7 @@ import xenshim.handlers.version.XenVersionHandler;
  *     {@code handle()}, the floor.</li>
  * <li>{@link #lcallTrivial}: the same handler through
  *     {@link Lcall#invoke} → {@link HypercallPage} → {@link HypercallTable}
- *     (slot lookup, the running-call count, the failure guard).</li>
+ *     (the thread publishing which table it calls in, slot lookup, the failure guard).</li>
  * <li>{@link #lcallXenVersion}: the real {@link XenVersionHandler},
  *     {@code XENVER_version}.</li>
  * <li>{@link #lcallGetFeatures}: {@code XENVER_get_features} with its
@@ -270,12 +270,7 @@ public class LcallBenchmark {
     @Group("swapping")
     @GroupThreads(1)
     public long callWhileSwapping(SwappedPage swapped) {
-        long a = arg++;
-        long rc = swapped.lcall.invoke(TRIVIAL_NR, a);
-        if (rc != a + 1) {
-            swapped.failed.incrementAndGet();
-        }
-        return rc;
+        return checkedCall(swapped);
     }
 
     @Benchmark
@@ -295,6 +290,11 @@ public class LcallBenchmark {
     @Group("notSwapping")
     @GroupThreads(1)
     public long callNotSwapping(SwappedPage swapped) {
+        return checkedCall(swapped);
+    }
+
+    /** A trivial lcall whose wrong result is counted, to fail the trial. */
+    private long checkedCall(SwappedPage swapped) {
         long a = arg++;
         long rc = swapped.lcall.invoke(TRIVIAL_NR, a);
         if (rc != a + 1) {
