@@ -23,8 +23,7 @@ import xenshim.api.CallContext;
  * {@link Callers}). A call costs no read-modify-write and no write that
  * another thread's call touches, so vCPUs and backends calling at once do not
  * share a cache line; unregistering and awaiting cost a scan of the threads
- * that ever called (and, on Linux with native access for this module, one
- * {@code membarrier} system call per unregister).
+ * that ever called.
  *
  * <p>A table belongs to one page: the first page it is installed or saved in
  * (by the constructor or {@link #registerLcall}) owns it, and every other page

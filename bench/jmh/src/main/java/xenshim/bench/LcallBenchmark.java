@@ -70,7 +70,7 @@ import xenshim.handlers.version.XenVersionHandler;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
 public class LcallBenchmark {
 
     /** The slot the trivial handler sits in (an unused one, so it cannot be mistaken for a real call). */
