@@ -5,6 +5,7 @@ module xenshim.dispatcher {
     requires transitive xenshim.api;
     requires com.google.guice;
     requires org.slf4j;
+    requires jdk.jfr;
 
     exports xenshim.dispatcher;
 

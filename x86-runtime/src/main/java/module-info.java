@@ -9,6 +9,7 @@ module xenshim.x86 {
     requires org.slf4j;
     requires ch.qos.logback.classic;
     requires jdk.management;
+    requires jdk.jfr;
 
     exports xenshim.x86;
 

@@ -5,6 +5,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Objects;
 import xenshim.api.CallContext;
+import xenshim.dispatcher.jfr.HypercallEvent;
+import xenshim.dispatcher.jfr.TableChangeEvent;
 
 /**
  * The installed table, as the kernel's {@code hypercall_page}: every guest
@@ -49,6 +51,7 @@ public final class HypercallPage {
             throw new IllegalArgumentException(refused);
         }
         this.current = initial;
+        TableChangeEvent.record(this, "install", initial.name(), null, null, 0);
     }
 
     /** The installed table. */
@@ -73,8 +76,30 @@ public final class HypercallPage {
      *
      * <p>Entering writes only the calling thread's own record: the table goes
      * in the record's slot for this nesting depth, and is cleared on return.
+     *
+     * <p>While a JFR recording has {@code xenshim.Hypercall} enabled, each call is
+     * one {@link HypercallEvent} (and allocates it); otherwise the recording costs a
+     * static check.
      */
     public long invoke(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+        if (HypercallEvent.on()) {
+            return invokeRecorded(ctx, nr, a0, a1, a2, a3, a4);
+        }
+        return enter(ctx, nr, a0, a1, a2, a3, a4, null);
+    }
+
+    /** {@link #invoke} while a recording has {@link HypercallEvent} on: the call, timed, as one event. */
+    private long invokeRecorded(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+        HypercallEvent event = new HypercallEvent();
+        event.begin();
+        long result = enter(ctx, nr, a0, a1, a2, a3, a4, event);
+        event.end();
+        event.commit(ctx, nr, a0, result);
+        return result;
+    }
+
+    /** The call, on the table it enters; that table is said to {@code event} if there is one. */
+    private long enter(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4, HypercallEvent event) {
         Callers.Caller caller = Callers.current();
         int depth = caller.depth;
         HypercallTable table;
@@ -88,6 +113,9 @@ public final class HypercallPage {
             Thread.onSpinWait();
         }
         caller.depth = depth + 1;
+        if (event != null) {
+            event.ranIn(table.name());
+        }
         try {
             return table.invoke(ctx, nr, a0, a1, a2, a3, a4);
         } finally {
@@ -128,8 +156,10 @@ public final class HypercallPage {
             if (refused != null) {
                 throw new IllegalStateException(refused);
             }
-            saved.push(current);
+            HypercallTable before = current;
+            saved.push(before);
             current = table;
+            TableChangeEvent.record(this, "register", table.name(), before.name(), null, saved.size());
         }
     }
 
@@ -171,6 +201,7 @@ public final class HypercallPage {
             removed.retire();
             Callers.synchronize();
             draining = removed;
+            TableChangeEvent.record(this, "unregister", current.name(), null, removed.name(), saved.size());
             return new Retired(removed);
         }
     }

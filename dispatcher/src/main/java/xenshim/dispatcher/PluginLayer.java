@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import xenshim.dispatcher.jfr.PluginLoadEvent;
 
 /**
  * Turns a folder of module jars into one {@link ModuleLayer} over a parent
@@ -35,6 +37,23 @@ public final class PluginLayer {
 
     /** The layer of the jars in {@code folder} over {@code parent}. */
     public static ModuleLayer load(Path folder, ModuleLayer parent) {
+        PluginLoadEvent event = new PluginLoadEvent();
+        event.begin();
+        event.folder = String.valueOf(folder);
+        try {
+            ModuleLayer layer = define(folder, parent);
+            event.loaded = true;
+            event.modules = layer.modules().stream().map(Module::getName).sorted().collect(Collectors.joining(","));
+            return layer;
+        } catch (RuntimeException e) {
+            event.failure = e.getMessage();
+            throw e;
+        } finally {
+            event.commit();
+        }
+    }
+
+    private static ModuleLayer define(Path folder, ModuleLayer parent) {
         List<Path> jars = jars(folder);
         Map<String, Path> moduleJars = new HashMap<>();
         List<String> problems = new ArrayList<>();

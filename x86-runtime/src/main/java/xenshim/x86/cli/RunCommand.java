@@ -102,6 +102,13 @@ final class RunCommand implements Callable<Integer> {
                     + "xenconsole passes it; none (default): stdin is not read. Guest output is shown either way.")
     String consoleInput;
 
+    @Option(names = "--jfr", paramLabel = "FILE",
+            description = "Record the run with JDK Flight Recorder (the JDK's default settings and xenshim's events: "
+                    + "one xenshim.Hypercall per hypercall, xenshim.TableChange, xenshim.PluginLoad) and write it to "
+                    + "FILE when the run ends, however it ends; open it in JDK Mission Control, or "
+                    + "jfr print --events xenshim.Hypercall FILE.")
+    Path jfr;
+
     @CommandLine.Mixin
     TableSource source = new TableSource();
 
@@ -117,6 +124,16 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (jfr == null) {
+            return boot(null);
+        }
+        try (JfrRecording recording = JfrRecording.start(spec, jfr, spec.commandLine().getErr())) {
+            return boot(recording);
+        }
+    }
+
+    /** The run; {@code recording}, if any, is written before a Ctrl-C lets the JVM end. */
+    private int boot(JfrRecording recording) throws Exception {
         long memoryBytes = Sizes.memory(spec, memory);
         Duration limit = Sizes.duration(spec, "--timeout", timeout);
         List<GuestGroup.Guest> images = loadImages();
@@ -180,6 +197,9 @@ final class RunCommand implements Callable<Integer> {
             } finally {
                 // also when run() or the report throws: a Ctrl-C hook must not wait 5 s for a
                 // report that will not come, and a normal exit must not run the hook at all
+                if (recording != null) {
+                    recording.close();
+                }
                 reported.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(onCtrlC);
