@@ -36,6 +36,8 @@ import xenshim.dispatcher.jfr.TableChangeEvent;
 public final class HypercallPage {
 
     private volatile HypercallTable current;
+    /** Fault injection rules; null (the default) when none are installed, and then a call reads only this. */
+    private volatile FaultInjection faults;
     /** The last table unregistered while calls may still run in it; a hint for {@link #drainPending}. */
     private volatile HypercallTable draining;
     private final Deque<HypercallTable> saved = new ArrayDeque<>();
@@ -59,6 +61,25 @@ public final class HypercallPage {
         return current;
     }
 
+    /**
+     * Installs fault injection rules, replacing any installed, or removes them ({@code null}).
+     * Safe while calls run: each call sees either the old rules or the new ones.
+     *
+     * @return the rules installed before, with their counts, or null
+     */
+    public FaultInjection injectFaults(FaultInjection rules) {
+        synchronized (lock) {
+            FaultInjection before = faults;
+            faults = rules;
+            return before;
+        }
+    }
+
+    /** The installed fault injection rules, or null. */
+    public FaultInjection faults() {
+        return faults;
+    }
+
     /** How many tables are saved under the installed one. */
     public int depth() {
         synchronized (lock) {
@@ -73,6 +94,10 @@ public final class HypercallPage {
      * instead, so no call is lost and none runs on a table after it was
      * drained. Never throws; allocates nothing (but a thread's first call
      * registers it, see {@link Callers}).
+     *
+     * <p>With {@link #injectFaults fault injection} rules installed, a call one of them
+     * fails returns {@code -errno} without entering a table; with none, the rules cost a
+     * read of one null field.
      *
      * <p>Entering writes only the calling thread's own record: the table goes
      * in the record's slot for this nesting depth, and is cleared on return.
@@ -100,6 +125,16 @@ public final class HypercallPage {
 
     /** The call, on the table it enters; that table is said to {@code event} if there is one. */
     private long enter(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4, HypercallEvent event) {
+        FaultInjection injecting = faults;
+        if (injecting != null) {
+            long injected = injecting.inject(ctx, nr, a0);
+            if (injected != 0) {
+                if (event != null) {
+                    event.ranIn("fault injection");
+                }
+                return injected;
+            }
+        }
         Callers.Caller caller = Callers.current();
         int depth = caller.depth;
         HypercallTable table;
