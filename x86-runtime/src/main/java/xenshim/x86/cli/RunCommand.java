@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import xenshim.api.XenVersionInfo;
+import xenshim.dispatcher.FaultInjection;
 import xenshim.dispatcher.HypercallPage;
 import xenshim.x86.Accel;
 import xenshim.x86.GuestGroup;
@@ -109,6 +110,22 @@ final class RunCommand implements Callable<Integer> {
                     + "jfr print --events xenshim.Hypercall FILE.")
     Path jfr;
 
+    @Option(names = "--fault", paramLabel = "RULE",
+            description = "Fail chosen hypercalls, for testing a guest's error paths: HYPERCALL[:SUBOP] errno=ERRNO "
+                    + "(rate=0..1 | nth=N [every]) [domain=ID], as 'xen_version:XENVER_extraversion errno=EINVAL nth=1'. "
+                    + "Repeatable; the first rule that fires fails the call. A line per rule on stderr at the end says "
+                    + "how many calls it failed.")
+    List<String> faults = List.of();
+
+    @Option(names = "--faults", paramLabel = "FILE",
+            description = "Fault rules as --fault takes them, one per line; # starts a comment.")
+    Path faultsFile;
+
+    @Option(names = "--fault-seed", paramLabel = "N", defaultValue = "0",
+            description = "The seed the rate= rules draw from (default: ${DEFAULT-VALUE}); a run with the same seed and "
+                    + "the same calls fails the same calls.")
+    long faultSeed;
+
     @CommandLine.Mixin
     TableSource source = new TableSource();
 
@@ -134,6 +151,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The run; {@code recording}, if any, is written before a Ctrl-C lets the JVM end. */
     private int boot(JfrRecording recording) throws Exception {
+        FaultInjection injection = faultInjection();
         long memoryBytes = Sizes.memory(spec, memory);
         Duration limit = Sizes.duration(spec, "--timeout", timeout);
         List<GuestGroup.Guest> images = loadImages();
@@ -152,6 +170,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Platform platform = new Platform(version, console);
         HypercallPage page = new HypercallPage(source.table(platform));
+        page.injectFaults(injection);
         PrintWriter err = spec.commandLine().getErr();
         HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
 
@@ -193,6 +212,9 @@ final class RunCommand implements Callable<Integer> {
                         status = outcomes.get(i).exitStatus();
                     }
                 }
+                if (injection != null) {
+                    injection.rules().forEach(rule -> err.println("xenshim: " + rule.report()));
+                }
                 return status;
             } finally {
                 // also when run() or the report throws: a Ctrl-C hook must not wait 5 s for a
@@ -207,6 +229,28 @@ final class RunCommand implements Callable<Integer> {
                     // Ctrl-C: the hook is running and ends the JVM with its own status
                 }
             }
+        }
+    }
+
+    /** The rules of {@code --faults} then {@code --fault}, or null if there are none. */
+    private FaultInjection faultInjection() {
+        List<FaultInjection.Source> sources = new ArrayList<>();
+        if (faultsFile != null) {
+            try {
+                sources.add(new FaultInjection.Source("--faults " + faultsFile, Files.readAllLines(faultsFile)));
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--faults " + faultsFile + ": cannot read: " + e.getMessage());
+            }
+        }
+        if (!faults.isEmpty()) {
+            sources.add(new FaultInjection.Source("--fault", faults));
+        }
+        try {
+            FaultInjection injection = FaultInjection.parse(sources, faultSeed);
+            return injection.rules().isEmpty() ? null : injection;
+        } catch (FaultInjection.FaultRuleException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
