@@ -10,10 +10,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import xenshim.api.Abi;
-import xenshim.api.CallContext;
-import xenshim.api.Domain;
-import xenshim.api.GuestMemory;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenEvtchn;
 import xenshim.api.xen.XenMemory;
@@ -35,47 +31,22 @@ class FaultInjectionTest {
             .add(EVTCHN, new Provider("test", "e"), (c, a, b, d, e, f) -> { handled.incrementAndGet(); return 0; })
             .build());
 
-    static CallContext domain(int domid) {
-        Domain domain = FakeDomains.guest(domid);
-        GuestMemory memory = FakeGuestMemory.standard();
-        return new CallContext() {
-            @Override
-            public Domain domain() {
-                return domain;
-            }
-
-            @Override
-            public int vcpuId() {
-                return 0;
-            }
-
-            @Override
-            public Abi abi() {
-                return Abi.X86_64;
-            }
-
-            @Override
-            public GuestMemory memory() {
-                return memory;
-            }
-        };
-    }
-
-    private static final CallContext D1 = domain(1);
-    private static final CallContext D2 = domain(2);
+    /** In-process callers in domains 1 and 2, through the page as a backend's calls go. */
+    private final Lcall d1 = new Lcall(page, FakeDomains.guest(1), FakeGuestMemory.standard());
+    private final Lcall d2 = new Lcall(page, FakeDomains.guest(2), FakeGuestMemory.standard());
 
     static FaultInjection rules(long seed, String... lines) {
         return FaultInjection.parse("test", List.of(lines), seed);
     }
 
-    private long call(CallContext ctx, int nr, long a0) {
-        return page.invoke(ctx, nr, a0, 0, 0, 0, 0);
+    private static long call(Lcall caller, int nr, long a0) {
+        return caller.invoke(nr, a0);
     }
 
     @Test
     void offByDefault() {
         assertThat(page.faults()).isNull();
-        assertThat(call(D1, XEN_VERSION, 0)).isZero();
+        assertThat(call(d1, XEN_VERSION, 0)).isZero();
         assertThat(handled.get()).isEqualTo(1);
     }
 
@@ -84,7 +55,7 @@ class FaultInjectionTest {
         page.injectFaults(rules);
         List<Integer> failed = new ArrayList<>();
         for (int i = 1; i <= calls; i++) {
-            long rc = call(D1, XEN_VERSION, 0);
+            long rc = call(d1, XEN_VERSION, 0);
             if (rc != 0) {
                 assertThat(rc).isEqualTo(-XEN_EINVAL);
                 failed.add(i);
@@ -123,13 +94,13 @@ class FaultInjectionTest {
     void subOpMatchesByNameOrNumberAndOthersReachTheHandler() {
         page.injectFaults(rules(0, "event_channel_op:EVTCHNOP_send errno=EINVAL rate=1",
                 "memory_op:" + XenMemory.XENMEM_decrease_reservation + " errno=ENOMEM nth=1 every"));
-        assertThat(call(D1, EVTCHN, XenEvtchn.EVTCHNOP_send)).isEqualTo(-XEN_EINVAL);
-        assertThat(call(D1, EVTCHN, XenEvtchn.EVTCHNOP_send + 1)).isZero();
+        assertThat(call(d1, EVTCHN, XenEvtchn.EVTCHNOP_send)).isEqualTo(-XEN_EINVAL);
+        assertThat(call(d1, EVTCHN, XenEvtchn.EVTCHNOP_send + 1)).isZero();
         // memory_op's sub-op is the low bits of cmd; the rest is a continuation
-        assertThat(call(D1, MEMORY_OP, XenMemory.XENMEM_decrease_reservation
+        assertThat(call(d1, MEMORY_OP, XenMemory.XENMEM_decrease_reservation
                 | (5L << XenMemory.MEMOP_EXTENT_SHIFT))).isEqualTo(-XEN_ENOMEM);
-        assertThat(call(D1, MEMORY_OP, XenMemory.XENMEM_increase_reservation)).isZero();
-        assertThat(call(D1, XEN_VERSION, 0)).isZero();
+        assertThat(call(d1, MEMORY_OP, XenMemory.XENMEM_increase_reservation)).isZero();
+        assertThat(call(d1, XEN_VERSION, 0)).isZero();
         assertThat(handled.get()).isEqualTo(3);
     }
 
@@ -137,9 +108,9 @@ class FaultInjectionTest {
     void domainMatchesOnlyThatDomain() {
         FaultInjection rules = rules(0, "xen_version domain=2 errno=EINVAL nth=1 every");
         page.injectFaults(rules);
-        assertThat(call(D1, XEN_VERSION, 0)).isZero();
-        assertThat(call(D2, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
-        assertThat(call(D1, XEN_VERSION, 0)).isZero();
+        assertThat(call(d1, XEN_VERSION, 0)).isZero();
+        assertThat(call(d2, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
+        assertThat(call(d1, XEN_VERSION, 0)).isZero();
         assertThat(rules.rules().getFirst().injected()).isEqualTo(1);
         assertThat(rules.rules().getFirst().matched()).isEqualTo(1);
         assertThat(rules.rules().getFirst().report()).contains("failed 1 of 1", "-EINVAL", "test:1");
@@ -149,17 +120,17 @@ class FaultInjectionTest {
     void theFirstRuleThatFiresFailsTheCall() {
         FaultInjection rules = rules(0, "xen_version errno=ENOMEM nth=2", "xen_version errno=EINVAL nth=1 every");
         page.injectFaults(rules);
-        assertThat(call(D1, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
-        assertThat(call(D1, XEN_VERSION, 0)).isEqualTo(-XEN_ENOMEM);
-        assertThat(call(D1, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
+        assertThat(call(d1, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
+        assertThat(call(d1, XEN_VERSION, 0)).isEqualTo(-XEN_ENOMEM);
+        assertThat(call(d1, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
     }
 
     @Test
     void removingTheRulesStopsThem() {
         page.injectFaults(rules(0, "xen_version errno=EINVAL rate=1"));
-        assertThat(call(D1, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
+        assertThat(call(d1, XEN_VERSION, 0)).isEqualTo(-XEN_EINVAL);
         assertThat(page.injectFaults(null)).isNotNull();
-        assertThat(call(D1, XEN_VERSION, 0)).isZero();
+        assertThat(call(d1, XEN_VERSION, 0)).isZero();
     }
 
     @Test
@@ -201,7 +172,7 @@ class FaultInjectionTest {
         AtomicLong calls = new AtomicLong();
         Thread caller = new Thread(() -> {
             while (!stop.get()) {
-                long rc = call(D1, XEN_VERSION, 0);
+                long rc = call(d1, XEN_VERSION, 0);
                 if (rc != 0 && rc != -XEN_EINVAL && rc != -XEN_ENOMEM) {
                     wrong.incrementAndGet();
                 }
@@ -224,6 +195,6 @@ class FaultInjectionTest {
         assertThat(wrong.get()).isZero();
         long injected = installed.stream().mapToLong(r -> r.rules().getFirst().injected()).sum();
         assertThat(injected + handled.get()).isEqualTo(calls.get());
-        assertThat(call(D1, XEN_VERSION, 0)).isZero();
+        assertThat(call(d1, XEN_VERSION, 0)).isZero();
     }
 }
