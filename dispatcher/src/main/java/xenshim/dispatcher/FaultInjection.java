@@ -41,6 +41,10 @@ import xenshim.api.xen.XenMemory;
  * whose rate or count says "fail" fails it; the rules after that one do not see the call. A rate draws from a {@link SplittableRandom}
  * per rule, split in rule order from one seed, so a run with the same seed and the same
  * calls fails the same calls.
+ *
+ * <p>Rules see each entry of the page: a long call that was preempted and is continued
+ * (its progress in its arguments) is matched, counted and may be failed again at each
+ * entry.
  */
 public final class FaultInjection {
 

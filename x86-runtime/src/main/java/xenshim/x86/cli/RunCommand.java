@@ -238,7 +238,7 @@ final class RunCommand implements Callable<Integer> {
         if (faultsFile != null) {
             try {
                 sources.add(new FaultInjection.Source("--faults " + faultsFile, Files.readAllLines(faultsFile)));
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "--faults " + faultsFile + ": cannot read: " + e.getMessage());
             }
