@@ -1,6 +1,7 @@
 package xenshim.x86.dom0;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -9,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import xenshim.api.Domain;
 import xenshim.api.GuestConsole;
+import xenshim.api.abi.AbiLayouts;
+import xenshim.api.xen.XenIoRings;
 
 /**
  * dom0's backend of a guest's PV console, as xenconsoled serves it: the {@code struct xencons_interface}
@@ -124,17 +127,18 @@ public final class ConsoleBackend {
         }
     }
 
-    /** {@code struct xencons_interface}: {@code in[1024], out[2048], in_cons, in_prod, out_cons, out_prod}. */
+    /** {@code struct xencons_interface} ({@code io/console.h}), its layout as the probe checked it. */
     static final class ConsoleRing {
-        static final int IN_SIZE = 1024;
-        static final int OUT_SIZE = 2048;
-        static final long IN = 0;
-        static final long OUT = IN + IN_SIZE;
-        static final long IN_CONS = OUT + OUT_SIZE;
-        static final long IN_PROD = IN_CONS + 4;
-        static final long OUT_CONS = IN_PROD + 4;
-        static final long OUT_PROD = OUT_CONS + 4;
-        static final long SIZE = OUT_PROD + 4;
+        static final int IN_SIZE = XenIoRings.XENCONS_IN_SIZE;
+        static final int OUT_SIZE = XenIoRings.XENCONS_OUT_SIZE;
+        private static final StructLayout LAYOUT = AbiLayouts.X86_64.xencons_interface;
+        static final long IN = AbiLayouts.offset(LAYOUT, "in");
+        static final long OUT = AbiLayouts.offset(LAYOUT, "out");
+        static final long IN_CONS = AbiLayouts.offset(LAYOUT, "in_cons");
+        static final long IN_PROD = AbiLayouts.offset(LAYOUT, "in_prod");
+        static final long OUT_CONS = AbiLayouts.offset(LAYOUT, "out_cons");
+        static final long OUT_PROD = AbiLayouts.offset(LAYOUT, "out_prod");
+        static final long SIZE = LAYOUT.byteSize();
 
         private final MemorySegment page;
 
