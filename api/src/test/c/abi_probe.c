@@ -642,11 +642,6 @@ const struct xenshim_probe_record xenshim_probe[] = {
 
     /* io/xs_wire.h: XenIoRings (the console ring sizes have no names in io/console.h) */
     C(XENSTORE_RING_SIZE)
-    C(XENSTORE_PAYLOAD_MAX)
-    C(XENSTORE_SERVER_FEATURE_RECONNECTION)
-    C(XENSTORE_SERVER_FEATURE_ERROR)
-    C(XENSTORE_CONNECTED)
-    C(XENSTORE_RECONNECT)
 
     /* grant_table.h, io/console.h, io/xs_wire.h */
     S(grant_entry_v1)

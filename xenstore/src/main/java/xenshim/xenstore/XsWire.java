@@ -5,6 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 import java.nio.ByteOrder;
+import xenshim.api.abi.AbiLayouts;
+import xenshim.api.xen.XenIoRings;
 
 /**
  * The xenstore wire protocol, as {@code xen/include/public/io/xs_wire.h}
@@ -60,7 +62,8 @@ public final class XsWire {
 
     // ---- the ring page --------------------------------------------------------
 
-    public static final int XENSTORE_RING_SIZE = 1024;
+    /** The api's number, which its ring-page layout is built with. */
+    public static final int XENSTORE_RING_SIZE = XenIoRings.XENSTORE_RING_SIZE;
     /** The largest payload of one message; a longer one is a protocol violation. */
     public static final int XENSTORE_PAYLOAD_MAX = 4096;
     /** A longer absolute path is answered EINVAL. */
@@ -99,23 +102,14 @@ public final class XsWire {
             U32.withName("tx_id"),
             U32.withName("len")).withName("xsd_sockmsg");
 
-    /** {@code struct xenstore_domain_interface}: the guest's ring page. */
-    public static final StructLayout XENSTORE_DOMAIN_INTERFACE = MemoryLayout.structLayout(
-            MemoryLayout.sequenceLayout(XENSTORE_RING_SIZE, java.lang.foreign.ValueLayout.JAVA_BYTE).withName("req"),
-            MemoryLayout.sequenceLayout(XENSTORE_RING_SIZE, java.lang.foreign.ValueLayout.JAVA_BYTE).withName("rsp"),
-            U32.withName("req_cons"),
-            U32.withName("req_prod"),
-            U32.withName("rsp_cons"),
-            U32.withName("rsp_prod"),
-            U32.withName("server_features"),
-            U32.withName("connection"),
-            U32.withName("error")).withName("xenstore_domain_interface");
+    /** {@code struct xenstore_domain_interface}: the guest's ring page, as the api's probe checked it. */
+    public static final StructLayout XENSTORE_DOMAIN_INTERFACE = AbiLayouts.X86_64.xenstore_domain_interface;
 
     /** The header's size, {@code sizeof(struct xsd_sockmsg)}. */
     public static final int HEADER_SIZE = (int) XSD_SOCKMSG.byteSize();
 
     /** The byte offset of a member of {@link #XENSTORE_DOMAIN_INTERFACE}. */
     static long interfaceOffset(String member) {
-        return XENSTORE_DOMAIN_INTERFACE.byteOffset(MemoryLayout.PathElement.groupElement(member));
+        return AbiLayouts.offset(XENSTORE_DOMAIN_INTERFACE, member);
     }
 }

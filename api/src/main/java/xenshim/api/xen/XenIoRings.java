@@ -7,16 +7,12 @@ package xenshim.api.xen;
  */
 public final class XenIoRings {
 
+    /** The size of each of the store page's rings; the protocol's own numbers are the xenstore module's. */
     public static final int XENSTORE_RING_SIZE = 1024;
-    public static final int XENSTORE_PAYLOAD_MAX = 4096;
-    public static final int XENSTORE_SERVER_FEATURE_RECONNECTION = 1;
-    public static final int XENSTORE_SERVER_FEATURE_ERROR = 2;
-    public static final int XENSTORE_CONNECTED = 0;
-    public static final int XENSTORE_RECONNECT = 1;
 
     /**
      * The size of {@code xencons_interface.in} (guest input): the header has no name for it, only the
-     * array; {@code XenIoRingsTest} checks it against the probed layout.
+     * array; {@code XenGnttabTest} checks it against the probed layout.
      */
     @NotInHeaders
     public static final int XENCONS_IN_SIZE = 1024;
