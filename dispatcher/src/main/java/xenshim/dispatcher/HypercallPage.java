@@ -22,10 +22,11 @@ import xenshim.dispatcher.jfr.TableChangeEvent;
  * <p>Calls are not counted in a shared word. Each calling thread publishes
  * the table it runs in, in memory only it writes, and retiring a table scans
  * what the callers published (quiescence per caller, as RCU readers; see
- * {@link Callers}). A call costs no read-modify-write and no write that
- * another thread's call touches, so vCPUs and backends calling at once do not
- * share a cache line; unregistering and awaiting cost a scan of the threads
- * that ever called.
+ * {@link Callers}). A call costs no read-modify-write, no fence (on HotSpot,
+ * from a platform thread) and no write that another thread's call touches, so
+ * vCPUs and backends calling at once do not share a cache line; unregistering
+ * costs a handshake with each other thread that ever called, and awaiting a
+ * scan of them.
  *
  * <p>A table belongs to one page: the first page it is installed or saved in
  * (by the constructor or {@link #registerLcall}) owns it, and every other page
@@ -107,24 +108,38 @@ public final class HypercallPage {
      * static check.
      */
     public long invoke(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+        return invoke(Callers.current(), ctx, nr, a0, a1, a2, a3, a4);
+    }
+
+    /**
+     * {@link #invoke(CallContext, long, long, long, long, long, long)} by the thread whose
+     * record {@code caller} is (for callers that keep their thread's record at hand, as
+     * {@link Lcall} does, instead of looking it up in a {@link ThreadLocal}).
+     */
+    long invoke(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
         if (HypercallEvent.on()) {
-            return invokeRecorded(ctx, nr, a0, a1, a2, a3, a4);
+            return invokeRecorded(caller, ctx, nr, a0, a1, a2, a3, a4);
         }
-        return enter(ctx, nr, a0, a1, a2, a3, a4, null);
+        return enter(caller, ctx, nr, a0, a1, a2, a3, a4, null);
     }
 
     /** {@link #invoke} while a recording has {@link HypercallEvent} on: the call, timed, as one event. */
-    private long invokeRecorded(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+    private long invokeRecorded(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3,
+                                long a4) {
         HypercallEvent event = new HypercallEvent();
         event.begin();
-        long result = enter(ctx, nr, a0, a1, a2, a3, a4, event);
+        long result = enter(caller, ctx, nr, a0, a1, a2, a3, a4, event);
         event.end();
         event.commit(ctx, nr, a0, result);
         return result;
     }
 
-    /** The call, on the table it enters; that table is said to {@code event} if there is one. */
-    private long enter(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4, HypercallEvent event) {
+    /**
+     * The call by {@code caller}'s thread, on the table it enters; that table is said to
+     * {@code event} if there is one.
+     */
+    private long enter(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4,
+                       HypercallEvent event) {
         FaultInjection injecting = faults;
         if (injecting != null) {
             long injected = injecting.inject(ctx, nr, a0);
@@ -135,12 +150,12 @@ public final class HypercallPage {
                 return injected;
             }
         }
-        Callers.Caller caller = Callers.current();
         int depth = caller.depth;
         HypercallTable table;
         for (;;) {
             table = current;
             caller.publish(depth, table);
+            // after the store, in program order: a retire either sees the store or is seen here (Callers)
             if (!table.isRetired()) {
                 break;
             }
@@ -220,25 +235,40 @@ public final class HypercallPage {
     }
 
     /**
-     * Restores the last saved table and retires the installed one.
+     * Restores the last saved table and retires the installed one. Returns once every
+     * call that may still run in the retired table can be seen by its {@link Retired#await}:
+     * on HotSpot that is one handshake with each other thread that ever called (see
+     * {@link Callers}), tens of microseconds each.
      *
      * @return the retired table, to wait for its running calls
      * @throws IllegalStateException if nothing is saved; the page is unchanged
      */
     public Retired unregisterLcall() {
+        HypercallTable removed;
         synchronized (lock) {
             if (saved.isEmpty()) {
                 throw new IllegalStateException("unregister with nothing registered: table "
                         + current.name() + " stays installed");
             }
-            HypercallTable removed = current;
+            removed = current;
             current = saved.pop();
             removed.retire();
-            Callers.synchronize();
-            draining = removed;
             TableChangeEvent.record(this, "unregister", current.name(), null, removed.name(), saved.size());
-            return new Retired(removed);
         }
+        return retired(removed);
+    }
+
+    /**
+     * After {@code removed} was uninstalled and marked retired: waits until every call
+     * either shows in the callers' records or will see the mark ({@link Callers#synchronize},
+     * handshakes on HotSpot), so that the scans of {@link Retired#await} and
+     * {@link #drainPending} miss no call. Outside the page's lock: registering and
+     * unregistering on other threads need not wait for the handshakes.
+     */
+    private Retired retired(HypercallTable removed) {
+        Callers.synchronize();
+        draining = removed;
+        return new Retired(removed);
     }
 
     /** A table that was unregistered; calls may still be finishing in it. */

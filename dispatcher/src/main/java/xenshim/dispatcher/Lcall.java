@@ -36,6 +36,11 @@ public final class Lcall {
 
     private final HypercallPage page;
     private final LocalContext context;
+    /** How many threads an Lcall keeps the records of; a power of two. */
+    private static final int BOUND = 4;
+
+    /** Records of threads that called through this Lcall, at their thread's id modulo {@link #BOUND}. */
+    private final Callers.Caller[] bound = new Callers.Caller[BOUND];
 
     public Lcall(HypercallPage page, Domain domain, GuestMemory memory) {
         this.page = Objects.requireNonNull(page);
@@ -72,15 +77,41 @@ public final class Lcall {
     }
 
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4) {
-        long result = page.invoke(context, nr, a0, a1, a2, a3, a4);
+        long result = page.invoke(caller(), context, nr, a0, a1, a2, a3, a4);
         return result == Continuation.PENDING ? follow(nr, result) : result;
+    }
+
+    /**
+     * The calling thread's record ({@link Callers}), kept here for the threads that call
+     * through this Lcall so that a call pays a compare instead of a {@link ThreadLocal}
+     * lookup. An Lcall serves one backend thread, or a few: each thread has the entry at
+     * its id modulo {@link #BOUND}, written on its first call there (again only once that
+     * entry's thread has ended), so threads sharing an Lcall write nothing shared on their
+     * calls. A thread whose entry another live thread holds looks its record up each time.
+     */
+    private Callers.Caller caller() {
+        Thread me = Thread.currentThread();
+        int at = (int) me.threadId() & (BOUND - 1);
+        Callers.Caller kept = bound[at];
+        if (kept != null && kept.thread == me) {
+            return kept;
+        }
+        return bind(at, kept);
+    }
+
+    private Callers.Caller bind(int at, Callers.Caller held) {
+        Callers.Caller mine = Callers.current();
+        if (held == null || held.ended()) {
+            bound[at] = mine; // its thread is final: a racy reader sees the right thread or no record
+        }
+        return mine;
     }
 
     /** Re-enters a preempted call with its continuation's arguments until it completes. */
     private long follow(int nr, long result) {
         Continuation continuation = CONTINUATION.get();
         while (continuation.take(result)) {
-            result = page.invoke(context, nr, continuation.arg(0), continuation.arg(1), continuation.arg(2),
+            result = page.invoke(caller(), context, nr, continuation.arg(0), continuation.arg(1), continuation.arg(2),
                     continuation.arg(3), continuation.arg(4));
         }
         return result;
