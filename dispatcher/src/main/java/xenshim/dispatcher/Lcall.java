@@ -13,7 +13,10 @@ import xenshim.api.SegmentGuestMemory;
  * The in-process hypercall entry for backend code (the dom0 side): a local
  * call through the installed {@link HypercallPage}, exactly as a guest's call
  * goes, but without leaving the calling thread. Thread-safe and allocation
- * free; the context is fixed (vCPU 0, 64-bit ABI).
+ * free; the context is fixed (vCPU 0, 64-bit ABI). It keeps the dispatcher's
+ * record of each thread that calls through it (up to four), so that a call
+ * need not look it up in a {@code ThreadLocal}; it holds those threads until
+ * another thread takes their place.
  *
  * <p>A long call is preempted as a guest's is, when a swap waits for the
  * table it runs in to drain, and {@code invoke} follows its continuations
@@ -34,11 +37,11 @@ public final class Lcall {
     /** Each calling thread's continuation: a context is shared by threads, a continuation is not. */
     private static final ThreadLocal<Continuation> CONTINUATION = ThreadLocal.withInitial(Continuation::new);
 
-    private final HypercallPage page;
-    private final LocalContext context;
     /** How many threads an Lcall keeps the records of; a power of two. */
     private static final int BOUND = 4;
 
+    private final HypercallPage page;
+    private final LocalContext context;
     /** Records of threads that called through this Lcall, at their thread's id modulo {@link #BOUND}. */
     private final Callers.Caller[] bound = new Callers.Caller[BOUND];
 
