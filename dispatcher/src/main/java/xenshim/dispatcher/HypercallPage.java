@@ -3,6 +3,7 @@ package xenshim.dispatcher;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Objects;
 import xenshim.api.CallContext;
 import xenshim.dispatcher.jfr.HypercallEvent;
@@ -238,6 +239,40 @@ public final class HypercallPage {
             draining = removed;
             TableChangeEvent.record(this, "unregister", current.name(), null, removed.name(), saved.size());
             return new Retired(removed);
+        }
+    }
+
+    /**
+     * Installs {@code table} and retires the installed one, atomically, leaving the saved tables as they
+     * are: a new shim in place of the current one, where {@link #registerLcall} would keep the current one
+     * to come back to. Swapping shims again and again this way keeps no old table, its handlers or its
+     * class loader alive once its calls have drained.
+     *
+     * @return the retired table, to wait for its running calls
+     * @throws IllegalStateException if {@code table} is installed or saved here already, was retired, or
+     *         belongs to another page; the page is unchanged
+     */
+    public Retired replaceLcall(HypercallTable table) {
+        Objects.requireNonNull(table);
+        synchronized (lock) {
+            String refused = adopt(table);
+            if (refused != null) {
+                throw new IllegalStateException(refused);
+            }
+            HypercallTable removed = current;
+            current = table;
+            removed.retire();
+            Callers.synchronize();
+            draining = removed;
+            TableChangeEvent.record(this, "replace", table.name(), null, removed.name(), saved.size());
+            return new Retired(removed);
+        }
+    }
+
+    /** The saved tables, the one {@link #unregisterLcall} would restore first. */
+    public List<HypercallTable> savedTables() {
+        synchronized (lock) {
+            return List.copyOf(saved);
         }
     }
 
