@@ -106,8 +106,17 @@ public final class Discovery {
         return table.build();
     }
 
+    /**
+     * Whether a provider counts: it is in the layer itself (or, unless {@link #layerOnly}, in a parent),
+     * and its module is not shadowed by a newer module of the same name nearer the layer (a plugin's new
+     * version of a built-in module: see {@link PluginLayer}).
+     */
     private boolean inScope(Class<?> type) {
-        return !layerOnly || type.getModule().getLayer() == layer;
+        java.lang.Module module = type.getModule();
+        if (layerOnly) {
+            return module.getLayer() == layer;
+        }
+        return !module.isNamed() || layer.findModule(module.getName()).orElse(null) == module;
     }
 
     /** One injector per table, made when the first winning handler is constructed. */

@@ -1,5 +1,6 @@
 package xenshim.dispatcher;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -39,8 +40,12 @@ public final class HypercallPage {
     private volatile HypercallTable current;
     /** Fault injection rules; null (the default) when none are installed, and then a call reads only this. */
     private volatile FaultInjection faults;
-    /** The last table unregistered while calls may still run in it; a hint for {@link #drainPending}. */
-    private volatile HypercallTable draining;
+    /**
+     * The last table retired while calls may still run in it; a hint for {@link #drainPending}. Weak, so
+     * that the page never keeps a retired shim (and its class loader) alive: while a call runs in the
+     * table, that caller's record holds it.
+     */
+    private volatile WeakReference<HypercallTable> draining = new WeakReference<>(null);
     private final Deque<HypercallTable> saved = new ArrayDeque<>();
     private final Object lock = new Object();
 
@@ -167,12 +172,12 @@ public final class HypercallPage {
      * preemption check: it may miss a table retired while it looks.
      */
     public boolean drainPending() {
-        HypercallTable table = draining;
+        HypercallTable table = draining.get();
         if (table == null) {
             return false;
         }
         if (table.runningCalls() == 0) {
-            draining = null;
+            draining.clear();
             return false;
         }
         return true;
@@ -236,7 +241,7 @@ public final class HypercallPage {
             current = saved.pop();
             removed.retire();
             Callers.synchronize();
-            draining = removed;
+            draining = new WeakReference<>(removed);
             TableChangeEvent.record(this, "unregister", current.name(), null, removed.name(), saved.size());
             return new Retired(removed);
         }
@@ -263,7 +268,7 @@ public final class HypercallPage {
             current = table;
             removed.retire();
             Callers.synchronize();
-            draining = removed;
+            draining = new WeakReference<>(removed);
             TableChangeEvent.record(this, "replace", table.name(), null, removed.name(), saved.size());
             return new Retired(removed);
         }
