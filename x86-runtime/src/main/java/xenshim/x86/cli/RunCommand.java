@@ -208,7 +208,7 @@ final class RunCommand implements Callable<Integer> {
                     Machine machine = group.machines().get(i);
                     String who = outcomes.size() > 1 ? "d" + machine.domain().domid() + " (" + images.get(i).name() + "): " : "";
                     err.println("xenshim: " + who + outcomes.get(i).describe());
-                    machine.stats().print(err);
+                    machine.statsSnapshot().print(err);
                     if (status == 0) {
                         status = outcomes.get(i).exitStatus();
                     }

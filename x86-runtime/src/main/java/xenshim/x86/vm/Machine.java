@@ -319,8 +319,13 @@ public final class Machine implements AutoCloseable {
         EventChannels.destroy(domain);
     }
 
-    /** The hypercall counts and times of every vCPU so far. */
-    public HypercallStats stats() {
+    /**
+     * The hypercall counts, errors and times of every vCPU so far, merged into a copy of their own. Any
+     * thread may take it at any time, and it never blocks or slows the vCPUs: exact once {@link #run}
+     * returned, an approximate snapshot while the guest runs (see {@link HypercallStats} on threads),
+     * which is what a control channel's {@code stats} wants. Print it with {@link HypercallStats#print}.
+     */
+    public HypercallStats statsSnapshot() {
         HypercallStats total = new HypercallStats();
         for (Vcpu vcpu : vcpus) {
             vcpu.stats().addTo(total);
