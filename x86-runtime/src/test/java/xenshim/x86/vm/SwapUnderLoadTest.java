@@ -144,12 +144,12 @@ class SwapUnderLoadTest {
         });
 
         List<Outcome> outcomes;
-        HypercallStats stats = new HypercallStats();
+        HypercallStats stats;
         try (GuestGroup group = GuestGroup.create(platform, page,
                 List.of(new GuestGroup.Guest("evtchn", BundledGuestsTest.bundled("evtchn"), "swapload=3000")),
                 new GuestGroup.Settings(128L << 20, Duration.ofSeconds(240), GUEST, null, accel.factory()))) {
             outcomes = group.run();
-            group.machines().getFirst().stats().addTo(stats);
+            stats = group.machines().getFirst().statsSnapshot();
         } finally {
             swapping.set(false);
             swapper.join();
