@@ -1305,11 +1305,12 @@ static char swapload_frame[4096] __attribute__((section(".bss.pagealigned"), ali
 static char swapload_page[4096] __attribute__((section(".bss.pagealigned"), aligned(4096)));
 static unsigned long swapload_calls, swapload_failures;
 
-/* One failure: counted, and the first few said. */
-static void swapload_fail(unsigned long i, const char *what, long rc)
+/* One failure: counted, and the first few said, with how long the iteration had taken. */
+static void swapload_fail(unsigned long i, const char *what, long rc, uint64_t since)
 {
     if (swapload_failures++ < 5)
-        printk("evtchn: swapload iteration %lu: %s failed rc=%ld\n", i, what, rc);
+        printk("evtchn: swapload iteration %lu: %s failed rc=%ld after_ns=%lu\n", i, what, rc,
+               (unsigned long)(now_ns() - since));
 }
 
 /* One iteration's hypercalls, each checked: xen_version, an event round trip
@@ -1317,21 +1318,22 @@ static void swapload_fail(unsigned long i, const char *what, long rc)
  * write and read back through the store ring (itself a page dom0 maps by grant). */
 static void swapload_iteration(unsigned long i, evtchn_port_t p, long version)
 {
+    uint64_t t0 = now_ns();
     long rc = HYPERVISOR_xen_version(XENVER_version, NULL);
     swapload_calls++;
     if (rc != version)
-        swapload_fail(i, "xen_version", rc);
+        swapload_fail(i, "xen_version", rc, t0);
     uint32_t c0 = port_count[p];
     asm volatile("sti" ::: "memory");
     rc = ev_send(p);
     swapload_calls++;
     if (rc != 0 || !wait_spin(&port_count[p], c0 + 1, 2000 * MS))
-        swapload_fail(i, "event round trip", rc);
+        swapload_fail(i, "event round trip", rc, t0);
     struct gnttab_query_size qs = { .dom = DOMID_SELF };
     rc = HYPERVISOR_grant_table_op(GNTTABOP_query_size, &qs, 1);
     swapload_calls++;
     if (rc != 0 || qs.status != GNTST_okay || qs.nr_frames < 1)
-        swapload_fail(i, "GNTTABOP_query_size", rc ? rc : qs.status);
+        swapload_fail(i, "GNTTABOP_query_size", rc ? rc : qs.status, t0);
     if (i % 16 == 0) {
         char text[24], back[24];
         snprintf(text, sizeof(text), "%lu", i);
@@ -1339,7 +1341,7 @@ static void swapload_iteration(unsigned long i, evtchn_port_t p, long version)
         if (rc == 0)
             rc = xs_read("data/swapload/iteration", back, sizeof(back));
         if (rc != 0 || strncmp(text, back, sizeof(text)))
-            swapload_fail(i, "xenstore write and read", rc);
+            swapload_fail(i, "xenstore write and read", rc, t0);
     }
 }
 
