@@ -77,6 +77,11 @@ static inline long HYPERVISOR_vcpu_op(int cmd, unsigned int vcpuid, void *arg)
 }
 
 /* 64-bit: one argument, the absolute Xen system time in ns (0 stops the timer). */
+static inline long HYPERVISOR_grant_table_op(unsigned int cmd, void *uop, unsigned int count)
+{
+    return _hypercall3(__HYPERVISOR_grant_table_op, cmd, uop, count);
+}
+
 static inline long HYPERVISOR_set_timer_op(uint64_t timeout)
 {
     return _hypercall1(__HYPERVISOR_set_timer_op, timeout);

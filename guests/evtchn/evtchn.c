@@ -1297,6 +1297,109 @@ static void idle_mode(unsigned long ms)
     finish();
 }
 
+/* ---- swapload=N: a guest under load while the VMM swaps shims ------------ */
+
+#define SWAPLOAD_REF 9          /* a grant entry past the reserved ones */
+
+static char swapload_frame[4096] __attribute__((section(".bss.pagealigned"), aligned(4096)));
+static char swapload_page[4096] __attribute__((section(".bss.pagealigned"), aligned(4096)));
+static unsigned long swapload_calls, swapload_failures;
+
+/* One failure: counted, and the first few said, with how long the iteration had taken. */
+static void swapload_fail(unsigned long i, const char *what, long rc, uint64_t since)
+{
+    if (swapload_failures++ < 5)
+        printk("evtchn: swapload iteration %lu: %s failed rc=%ld after_ns=%lu\n", i, what, rc,
+               (unsigned long)(now_ns() - since));
+}
+
+/* One iteration's hypercalls, each checked: xen_version, an event round trip
+ * through dom0's echo backend, the grant table's size; every 16th, a xenstore
+ * write and read back through the store ring (itself a page dom0 maps by grant). */
+static void swapload_iteration(unsigned long i, evtchn_port_t p, long version)
+{
+    uint64_t t0 = now_ns();
+    long rc = HYPERVISOR_xen_version(XENVER_version, NULL);
+    swapload_calls++;
+    if (rc != version)
+        swapload_fail(i, "xen_version", rc, t0);
+    uint32_t c0 = port_count[p];
+    asm volatile("sti" ::: "memory");
+    rc = ev_send(p);
+    swapload_calls++;
+    if (rc != 0 || !wait_spin(&port_count[p], c0 + 1, 2000 * MS))
+        swapload_fail(i, "event round trip", rc, t0);
+    struct gnttab_query_size qs = { .dom = DOMID_SELF };
+    rc = HYPERVISOR_grant_table_op(GNTTABOP_query_size, &qs, 1);
+    swapload_calls++;
+    if (rc != 0 || qs.status != GNTST_okay || qs.nr_frames < 1)
+        swapload_fail(i, "GNTTABOP_query_size", rc ? rc : qs.status, t0);
+    if (i % 16 == 0) {
+        char text[24], back[24];
+        snprintf(text, sizeof(text), "%lu", i);
+        rc = xs_write("data/swapload/iteration", text);
+        if (rc == 0)
+            rc = xs_read("data/swapload/iteration", back, sizeof(back));
+        if (rc != 0 || strncmp(text, back, sizeof(text)))
+            swapload_fail(i, "xenstore write and read", rc, t0);
+    }
+}
+
+/* swapload=N: N iterations of checked hypercalls (above) while page
+ * swapload_page is granted to dom0 (ref SWAPLOAD_REF, data/swapload/gref), which
+ * maps and writes it meanwhile. Then data/swapload/state = looped, and a wait
+ * (60 s) for data/swapload/go = final: the VMM has stopped swapping; one more
+ * iteration, the page must hold what dom0 last wrote (data/swapload/stamp) and
+ * the grant must end, dom0 having unmapped it. */
+static void swapload_mode(unsigned long n)
+{
+    evtchn_port_t p;
+    if (!report(have_xenstore(), "swapload xenstore", 0, "HVM_PARAM_STORE_*") || !dom0_port(&p))
+        finish();
+    long rc = ev_unmask(p);
+    if (!report(rc == 0, "swapload unmask P", rc, "P=%u", p))
+        finish();
+    rc = gnttab_init(swapload_frame);
+    if (!report(rc == 0, "swapload grant table frame 0 mapped", rc, "gfn=0x%lx",
+                (unsigned long)(uintptr_t)swapload_frame >> 12))
+        finish();
+    gnttab_grant(SWAPLOAD_REF, 0, (unsigned long)(uintptr_t)swapload_page >> 12, 0);
+    char text[24];
+    snprintf(text, sizeof(text), "%u", SWAPLOAD_REF);
+    rc = xs_write("data/swapload/gref", text);
+    if (!report(rc == 0, "swapload publish gref", rc, "ref=%u", SWAPLOAD_REF))
+        finish();
+    long version = HYPERVISOR_xen_version(XENVER_version, NULL);
+    uint64_t t0 = now_ns();
+    unsigned long i = 0;
+    for (; i < n; i++)
+        swapload_iteration(i, p, version);
+    uint64_t el = now_ns() - t0;
+    report(swapload_failures == 0, "swapload loop", 0, "iterations=%lu hypercalls=%lu failures=%lu ns=%lu", i,
+           swapload_calls, swapload_failures, (unsigned long)el);
+    rc = xs_write("data/swapload/state", "looped");
+    char go[16] = "";
+    uint64_t deadline = now_ns() + 60000 * MS;
+    while (rc == 0 && now_ns() < deadline) {
+        if (xs_read("data/swapload/go", go, sizeof(go)) == 0 && !strncmp(go, "final", sizeof(go)))
+            break;
+        for (int k = 0; k < 100000; k++)
+            cpu_relax();
+    }
+    if (!report(!strncmp(go, "final", sizeof(go)), "swapload told to finish", rc, "go=%s", go))
+        finish();
+    unsigned long before = swapload_failures;
+    swapload_iteration(n, p, version);
+    report(swapload_failures == before, "swapload after the swaps", 0, "ports, grant table and xenstore");
+    char stamp[32] = "";
+    rc = xs_read("data/swapload/stamp", stamp, sizeof(stamp));
+    report(rc == 0 && !strncmp(swapload_page, stamp, sizeof(stamp)), "swapload page holds dom0's last write", rc,
+           "page=\"%.31s\" stamp=\"%s\"", swapload_page, stamp);
+    uint16_t seen = 0;
+    report(gnttab_end(SWAPLOAD_REF, &seen) == 0, "swapload grant ended", 0, "flags=0x%x", seen);
+    finish();
+}
+
 /* ------------------------------------------------------------------------- */
 
 void kmain(struct hvm_start_info *si)
@@ -1321,6 +1424,9 @@ void kmain(struct hvm_start_info *si)
     mode = cmdline_find("idle");
     if (mode)
         idle_mode(parse_ulong(mode, NULL));
+    mode = cmdline_find("swapload");
+    if (mode)
+        swapload_mode(parse_ulong(mode, NULL));
     step_timers();
     step_block();
     step_poll();

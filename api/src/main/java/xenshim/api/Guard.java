@@ -7,7 +7,8 @@ import xenshim.api.xen.XenErrno;
  * dispatcher and the testkit's harness agree: a {@link GuestFault} is
  * {@code -XEN_EFAULT} (Xen's answer to a bad guest pointer); any other
  * {@link Exception} a handler throws is {@code -XEN_EIO} and is reported to
- * the listener.
+ * the listener. So is a negative result that is not a Xen errno (nor a
+ * {@link Continuation}): garbage a guest must not see as if Xen had said it.
  *
  * <p>An {@link Error} is not a guest error and is not turned into one: out of
  * memory, a stack overflow, a linkage error from a broken plugin or a failed
@@ -25,7 +26,13 @@ public final class Guard {
     public static long call(HypercallHandler handler, int nr, CallContext ctx,
                             long a0, long a1, long a2, long a3, long a4, FailureListener listener) {
         try {
-            return handler.handle(ctx, a0, a1, a2, a3, a4);
+            long result = handler.handle(ctx, a0, a1, a2, a3, a4);
+            if (result < 0 && result != Continuation.PENDING && !XenErrno.isErrno(-result)) {
+                report(listener, nr, ctx, handler, new IllegalStateException("the handler returned " + result
+                        + ", which is neither a value nor -errno of a Xen errno"));
+                return -XenErrno.XEN_EIO;
+            }
+            return result;
         } catch (GuestFault fault) {
             return -XenErrno.XEN_EFAULT;
         } catch (Exception failure) {

@@ -5,13 +5,19 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Module;
 import com.google.inject.Stage;
+import java.lang.module.ResolvedModule;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 import xenshim.api.Hypercall;
 import xenshim.api.HypercallHandler;
 
@@ -80,6 +86,39 @@ public final class Discovery {
      *                             handler cannot be constructed
      */
     public HypercallTable build(String tableName) {
+        try {
+            return buildTable(tableName);
+        } catch (TableBuildException e) {
+            String jars = jarsOf(e.getMessage());
+            throw jars.isEmpty() ? e : new TableBuildException(e.getMessage() + " (" + jars + ")", e);
+        }
+    }
+
+    /**
+     * Where the plugin modules named in {@code message} came from: "module M is in JAR" for each module
+     * of a layer other than the boot layer whose name the message mentions, so that a user knows which
+     * jar to fix; empty if it mentions none.
+     */
+    private String jarsOf(String message) {
+        Set<String> named = new TreeSet<>();
+        Deque<ModuleLayer> todo = new ArrayDeque<>(List.of(layer));
+        while (!todo.isEmpty() && message != null) {
+            ModuleLayer next = todo.pop();
+            if (next == ModuleLayer.boot()) {
+                continue;
+            }
+            todo.addAll(next.parents());
+            for (ResolvedModule module : next.configuration().modules()) {
+                if (message.contains(module.name() + "/")) {
+                    module.reference().location().ifPresent(where ->
+                            named.add("module " + module.name() + " is in " + Path.of(where)));
+                }
+            }
+        }
+        return String.join("; ", named);
+    }
+
+    private HypercallTable buildTable(String tableName) {
         HypercallTable.Builder table = HypercallTable.builder(tableName);
         winners.forEach(table::prefer);
         LazyInjector injector = new LazyInjector();
@@ -106,8 +145,17 @@ public final class Discovery {
         return table.build();
     }
 
+    /**
+     * Whether a provider counts: it is in the layer itself (or, unless {@link #layerOnly}, in a parent),
+     * and its module is not shadowed by a newer module of the same name nearer the layer (a plugin's new
+     * version of a built-in module: see {@link PluginLayer}).
+     */
     private boolean inScope(Class<?> type) {
-        return !layerOnly || type.getModule().getLayer() == layer;
+        java.lang.Module module = type.getModule();
+        if (layerOnly) {
+            return module.getLayer() == layer;
+        }
+        return !module.isNamed() || layer.findModule(module.getName()).orElse(null) == module;
     }
 
     /** One injector per table, made when the first winning handler is constructed. */

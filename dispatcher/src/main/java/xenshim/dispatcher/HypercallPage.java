@@ -1,8 +1,10 @@
 package xenshim.dispatcher;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Objects;
 import xenshim.api.CallContext;
 import xenshim.dispatcher.jfr.HypercallEvent;
@@ -39,8 +41,13 @@ public final class HypercallPage {
     private volatile HypercallTable current;
     /** Fault injection rules; null (the default) when none are installed, and then a call reads only this. */
     private volatile FaultInjection faults;
-    /** The last table unregistered while calls may still run in it; a hint for {@link #drainPending}. */
-    private volatile HypercallTable draining;
+    /**
+     * The last table retired while calls may still run in it; a hint for {@link #drainPending}. Weak, so
+     * that the page never keeps a retired shim (and its class loader) alive: whoever awaits the table holds
+     * it through its {@link Retired}, and a handler's class stays loaded while its code runs (a caller's
+     * record holds only the table's number). Once nothing holds it, no one waits for its last calls.
+     */
+    private volatile WeakReference<HypercallTable> draining = new WeakReference<>(null);
     private final Deque<HypercallTable> saved = new ArrayDeque<>();
     private final Object lock = new Object();
 
@@ -181,12 +188,12 @@ public final class HypercallPage {
      * preemption check: it may miss a table retired while it looks.
      */
     public boolean drainPending() {
-        HypercallTable table = draining;
+        HypercallTable table = draining.get();
         if (table == null) {
             return false;
         }
         if (table.runningCalls() == 0) {
-            draining = null;
+            draining.clear();
             return false;
         }
         return true;
@@ -267,8 +274,42 @@ public final class HypercallPage {
      */
     private Retired retired(HypercallTable removed) {
         Callers.synchronize();
-        draining = removed;
+        draining = new WeakReference<>(removed);
         return new Retired(removed);
+    }
+
+    /**
+     * Installs {@code table} and retires the installed one, atomically, leaving the saved tables as they
+     * are: a new shim in place of the current one, where {@link #registerLcall} would keep the current one
+     * to come back to. Swapping shims again and again this way keeps no old table, its handlers or its
+     * class loader alive once its calls have drained. Returns, as {@link #unregisterLcall} does, once
+     * every call that may still run in the retired table can be seen by its {@link Retired#await}.
+     *
+     * @return the retired table, to wait for its running calls
+     * @throws IllegalStateException if {@code table} is installed or saved here already, was retired, or
+     *         belongs to another page; the page is unchanged
+     */
+    public Retired replaceLcall(HypercallTable table) {
+        Objects.requireNonNull(table);
+        HypercallTable removed;
+        synchronized (lock) {
+            String refused = adopt(table);
+            if (refused != null) {
+                throw new IllegalStateException(refused);
+            }
+            removed = current;
+            current = table;
+            removed.retire();
+            TableChangeEvent.record(this, "replace", table.name(), null, removed.name(), saved.size());
+        }
+        return retired(removed);
+    }
+
+    /** The saved tables, the one {@link #unregisterLcall} would restore first. */
+    public List<HypercallTable> savedTables() {
+        synchronized (lock) {
+            return List.copyOf(saved);
+        }
     }
 
     /** A table that was unregistered; calls may still be finishing in it. */

@@ -6,10 +6,14 @@ import java.lang.module.FindException;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.lang.module.ResolutionException;
+import java.lang.module.ResolvedModule;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,8 +28,23 @@ import xenshim.dispatcher.jfr.PluginLoadEvent;
  * reported naming the jar: a file that is not a readable module, two jars
  * with one module, a module whose requirements are missing. Nothing is
  * defined unless the whole folder resolves.
+ *
+ * <p>A jar may hold a new version of a handler module the parent layer
+ * already has (the same module name, changed code): in the new layer it
+ * shadows the parent's module, which {@link Discovery} then leaves out, so
+ * the new version serves the slots and the old one is not asked. The
+ * parent's modules that the platform itself is made of (the JDK's, the api,
+ * the dispatcher and what they need) cannot be shadowed: a handler and the
+ * platform must share one {@code xenshim.api}.
+ *
+ * <p>The layer's one class loader is referenced by its modules and classes
+ * only: once no table built from it is installed, saved or running a call,
+ * the layer, its loader and its classes can be collected.
  */
 public final class PluginLayer {
+
+    /** The modules a plugin cannot shadow: those the api and the dispatcher are made of. */
+    private static final Set<String> SYSTEM_MODULES = systemModules();
 
     private PluginLayer() {
     }
@@ -64,8 +83,9 @@ public final class PluginLayer {
                     Path other = moduleJars.putIfAbsent(name, jar);
                     if (other != null) {
                         problems.add("module " + name + " is in both " + other + " and " + jar);
-                    } else if (parent.findModule(name).isPresent()) {
-                        problems.add(jar + ": module " + name + " is already defined in the parent layer");
+                    } else if (SYSTEM_MODULES.contains(name)) {
+                        problems.add(jar + ": module " + name + " is a module of the JDK or of xenshim's platform; "
+                                + "a plugin cannot replace it");
                     }
                 }
             } catch (FindException e) {
@@ -89,6 +109,24 @@ public final class PluginLayer {
             throw new TableBuildException("plugins in " + folder + " cannot be defined: " + e.getMessage()
                     + " (modules: " + describe(moduleJars) + ")", e);
         }
+    }
+
+    /** The dispatcher's module and every module it reads, transitively: the JDK's, the api, Guice, SLF4J. */
+    private static Set<String> systemModules() {
+        Set<String> names = new HashSet<>();
+        Deque<ResolvedModule> todo = new ArrayDeque<>();
+        Module self = PluginLayer.class.getModule();
+        if (!self.isNamed()) {
+            return Set.of();
+        }
+        self.getLayer().configuration().findModule(self.getName()).ifPresent(todo::add);
+        while (!todo.isEmpty()) {
+            ResolvedModule module = todo.pop();
+            if (names.add(module.name())) {
+                todo.addAll(module.reads());
+            }
+        }
+        return Set.copyOf(names);
     }
 
     private static List<Path> jars(Path folder) {

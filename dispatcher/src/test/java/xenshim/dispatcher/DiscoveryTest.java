@@ -135,7 +135,9 @@ class DiscoveryTest {
                 .isInstanceOf(TableBuildException.class)
                 .hasMessageContaining("slot 41")
                 .hasMessageContaining("test.a/test.a.Handler")
-                .hasMessageContaining("test.b/test.b.Handler");
+                .hasMessageContaining("test.b/test.b.Handler")
+                .hasMessageContaining("module test.a is in " + dir.resolve("a.jar"))
+                .hasMessageContaining("module test.b is in " + dir.resolve("b.jar"));
         assertThat(layer.findLoader("test.a").loadClass("test.a.Handler").getField("made").getInt(null)).isZero();
         assertThat(layer.findLoader("test.b").loadClass("test.b.Handler").getField("made").getInt(null)).isZero();
 
@@ -184,6 +186,35 @@ class DiscoveryTest {
                 .isInstanceOf(TableBuildException.class)
                 .hasMessageContaining("test.dep")
                 .hasMessageContaining("user.jar");
+    }
+
+    @Test
+    void aSlotOutOfRangeAndAHandlerWhoseConstructorThrowsNameTheirJars() throws Exception {
+        Path range = plugins("range");
+        TestJars.moduleJar(work, range.resolve("wide.jar"), plainPlugin("test.wide", 200, 1));
+        assertThatThrownBy(() -> Discovery.in(PluginLayer.load(range)).build("wide"))
+                .isInstanceOf(TableBuildException.class)
+                .hasMessageContaining("slot 200")
+                .hasMessageContaining("outside 0..127")
+                .hasMessageContaining("module test.wide is in " + range.resolve("wide.jar"));
+
+        Path throwing = plugins("throwing");
+        Map<String, String> sources = new HashMap<>(plainPlugin("test.throwing", 44, 1));
+        sources.put("test/throwing/Handler.java", """
+                package test.throwing;
+                import xenshim.api.*;
+                @Hypercall(44)
+                public final class Handler implements HypercallHandler {
+                    public Handler() { throw new IllegalStateException("no licence key"); }
+                    @Override public long handle(CallContext ctx, long a0, long a1, long a2, long a3, long a4) { return 0; }
+                }
+                """);
+        TestJars.moduleJar(work, throwing.resolve("throwing.jar"), sources);
+        assertThatThrownBy(() -> Discovery.in(PluginLayer.load(throwing)).build("throwing"))
+                .isInstanceOf(TableBuildException.class)
+                .hasMessageContaining("cannot construct handler test.throwing/test.throwing.Handler")
+                .hasMessageContaining("no licence key")
+                .hasMessageContaining("module test.throwing is in " + throwing.resolve("throwing.jar"));
     }
 
     @Test

@@ -120,4 +120,41 @@ class HypercallPageTest {
         caller.join();
         assertThat(result[0]).isEqualTo(42);
     }
+
+    @Test
+    void replaceInstallsAndRetiresWithoutSavingAndUnregisterStillRestoresTheSavedOne() throws Exception {
+        HypercallTable base = returning("base", 0);
+        HypercallTable a = returning("a", 1);
+        HypercallTable b = returning("b", 2);
+        HypercallPage page = new HypercallPage(base);
+        page.registerLcall(a);
+
+        HypercallPage.Retired retired = page.replaceLcall(b);
+        assertThat(retired.table()).isSameAs(a);
+        assertThat(a.isRetired()).isTrue();
+        assertThat(retired.await(Duration.ofSeconds(1))).isTrue();
+        assertThat(page.invoke(CTX, 17, 0, 0, 0, 0, 0)).isEqualTo(2);
+        assertThat(page.depth()).isEqualTo(1);
+        assertThat(page.savedTables()).containsExactly(base);
+
+        assertThat(page.unregisterLcall().table()).isSameAs(b);
+        assertThat(page.current()).isSameAs(base);
+        assertThat(page.savedTables()).isEmpty();
+    }
+
+    @Test
+    void aRefusedReplaceChangesNothing() {
+        HypercallTable base = returning("base", 0);
+        HypercallTable a = returning("a", 1);
+        HypercallPage page = new HypercallPage(base);
+        page.registerLcall(a);
+        page.unregisterLcall();
+        assertThatThrownBy(() -> page.replaceLcall(a)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("retired");
+        assertThatThrownBy(() -> page.replaceLcall(base)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already installed");
+        assertThat(page.current()).isSameAs(base);
+        assertThat(base.isRetired()).isFalse();
+        assertThat(page.invoke(CTX, 17, 0, 0, 0, 0, 0)).isZero();
+    }
 }

@@ -110,6 +110,25 @@ class HypercallTableTest {
     }
 
     @Test
+    void aNegativeResultThatIsNoXenErrnoIsReportedAndBecomesEio() {
+        long[] answer = {-XEN_EFAULT};
+        HypercallTable table = HypercallTable.builder("t")
+                .add(23, new Provider("m", "Garbage"), (c, a, b, d, e, f) -> answer[0]).build();
+        assertThat(table.invoke(CTX, 23, 0, 0, 0, 0, 0)).as("an errno passes").isEqualTo(-XEN_EFAULT);
+        assertThat(table.failures(23)).isZero();
+        for (long garbage : new long[] {-1000, -4096, Long.MIN_VALUE, -4 /* no Xen errno 4 */}) {
+            answer[0] = garbage;
+            assertThat(table.invoke(CTX, 23, 0, 0, 0, 0, 0)).as("%d", garbage).isEqualTo(-XEN_EIO);
+        }
+        assertThat(table.failures(23)).isEqualTo(4);
+        answer[0] = xenshim.api.Continuation.PENDING;
+        assertThat(table.invoke(CTX, 23, 0, 0, 0, 0, 0)).as("a continuation passes")
+                .isEqualTo(xenshim.api.Continuation.PENDING);
+        answer[0] = 1L << 40;
+        assertThat(table.invoke(CTX, 23, 0, 0, 0, 0, 0)).as("a positive value passes").isEqualTo(1L << 40);
+    }
+
+    @Test
     void aGuestFaultIsEfault() {
         HypercallTable table = HypercallTable.builder("t").add(22, new Provider("m", "Reader"),
                 (c, a, b, d, e, f) -> c.memory().read64(a)).build();

@@ -39,9 +39,20 @@ public final class GuestGroup implements AutoCloseable {
         }
     }
 
-    /** How each guest is built. */
+    /**
+     * How each guest is built.
+     *
+     * @param callLimit how long a hypercall may stay in its handler before its domain is stopped
+     *                  ({@link Machine#limitCalls}); zero for no limit
+     */
     public record Settings(long memoryBytes, Duration timeout, int firstDomid, HypercallTracer tracer,
-                           Machine.AcceleratorFactory accelerators) {
+                           Machine.AcceleratorFactory accelerators, Duration callLimit) {
+
+        /** With the default call limit, {@link Machine#DEFAULT_CALL_LIMIT}. */
+        public Settings(long memoryBytes, Duration timeout, int firstDomid, HypercallTracer tracer,
+                        Machine.AcceleratorFactory accelerators) {
+            this(memoryBytes, timeout, firstDomid, tracer, accelerators, Machine.DEFAULT_CALL_LIMIT);
+        }
     }
 
     private final Platform platform;
@@ -94,9 +105,11 @@ public final class GuestGroup implements AutoCloseable {
             }
             for (int i = 0; i < guests.size(); i++) {
                 Domain domain = domains.get(i);
-                machines.add(Machine.create(new Machine.Config(settings.memoryBytes(), cmdlines[i],
+                Machine machine = Machine.create(new Machine.Config(settings.memoryBytes(), cmdlines[i],
                                 settings.timeout(), domain.domid(), platform.version()), guests.get(i).image(),
-                        domain, page, platform.console(), settings.tracer(), settings.accelerators()));
+                        domain, page, platform.console(), settings.tracer(), settings.accelerators());
+                machine.limitCalls(settings.callLimit());
+                machines.add(machine);
                 backends.add(GuestBackends.start(platform.dom0Side(page), domain, storeName(guests.get(i).name()),
                         settings.memoryBytes(), EchoBackend.Mode.INLINE));
             }

@@ -111,6 +111,11 @@ public final class XenErrno {
     private XenErrno() {
     }
 
+    /** Whether {@code value} (positive) is one of Xen's errno values: what a negative hypercall result may be. */
+    public static boolean isErrno(long value) {
+        return value > 0 && value < NAMES.length && NAMES[(int) value] != null;
+    }
+
     /**
      * Describes a hypercall result for logs and traces: {@code "-EINVAL"} for
      * a negative Xen errno, else the number.

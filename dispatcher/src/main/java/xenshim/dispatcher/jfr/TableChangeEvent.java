@@ -6,11 +6,12 @@ import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 
-/** A hypercall page installed a table: its first, a registered one, or a saved one back on unregister. */
+/** A hypercall page installed a table: its first, a registered one, a saved one back on unregister, or a replacement. */
 @Name(TableChangeEvent.NAME)
 @Label("Table Change")
 @Description("A HypercallPage installed a table: at creation, on registerLcall (saving the installed one) "
-        + "or on unregisterLcall (retiring the installed one)")
+        + "on unregisterLcall (retiring the installed one) or on replaceLcall (retiring the installed one, "
+        + "saving nothing)")
 @Category("xenshim")
 public final class TableChangeEvent extends Event {
 
@@ -21,7 +22,7 @@ public final class TableChangeEvent extends Event {
     String page;
 
     @Label("Change")
-    @Description("install (the page's first table), register or unregister")
+    @Description("install (the page's first table), register, unregister or replace")
     String change;
 
     @Label("Installed Table")
@@ -32,7 +33,7 @@ public final class TableChangeEvent extends Event {
     String saved;
 
     @Label("Retired Table")
-    @Description("The table unregister removed and retired")
+    @Description("The table unregister or replace removed and retired")
     String retired;
 
     @Label("Depth")

@@ -45,11 +45,13 @@ import xenshim.x86.vm.Outcome;
                     + "21 the CPU backend could not run the guest (KVM emulation failure or failed entry; an exception the "
                     + "software CPU cannot deliver); 22 --timeout passed; "
                     + "23 halted with interrupts off; 24 a hypercall handler failed with a JVM error; "
+                    + "25 a hypercall handler did not return within --call-limit; "
                     + "1 xenshim could not start it (bad ELF, no KVM); "
                     + "2 bad command line; 130 interrupted."})
 final class RunCommand implements Callable<Integer> {
 
-    static final List<String> BUNDLED = List.of("demo", "badcall", "triplefault", "spin", "bench", "irq", "evtchn");
+    static final List<String> BUNDLED = List.of("demo", "badcall", "triplefault", "spin", "bench", "irq", "evtchn",
+            "plugin");
 
     @Parameters(arity = "0..*", paramLabel = "GUEST.ELF",
             description = "The guest kernels (ELF32 or ELF64, EM_386 or EM_X86_64); several run together.")
@@ -83,6 +85,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--domid", paramLabel = "ID", defaultValue = "1",
             description = "The (first) guest's domain id (default: ${DEFAULT-VALUE}).")
     int domid;
+
+    @Option(names = "--call-limit", paramLabel = "TIME", defaultValue = "10s",
+            description = "Stop a guest whose hypercall stays in its handler longer than this (a handler that loops "
+                    + "without preempting itself; status 25): seconds, or with ms/s/m; 0 for no limit "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String callLimit;
 
     @Option(names = "--xen-version", paramLabel = "MAJOR.MINOR", description = "The Xen version to emulate (default: 4.17).")
     String xenVersion;
@@ -154,6 +162,7 @@ final class RunCommand implements Callable<Integer> {
         FaultInjection injection = faultInjection();
         long memoryBytes = Sizes.memory(spec, memory);
         Duration limit = Sizes.duration(spec, "--timeout", timeout);
+        Duration handlerLimit = Sizes.duration(spec, "--call-limit", callLimit);
         List<GuestGroup.Guest> images = loadImages();
         if (domid <= 0 || domid + images.size() - 1 >= 0x7FF0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -176,7 +185,7 @@ final class RunCommand implements Callable<Integer> {
 
         boolean typeToRing = consoleInput(); // checked before anything starts
         try (GuestGroup group = GuestGroup.create(platform, page, images,
-                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory()));
+                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory(), handlerLimit));
              StoreSocket socket = "none".equals(xenstoreSocket) ? null
                      : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket))) {
             if (socket != null) {
@@ -207,7 +216,7 @@ final class RunCommand implements Callable<Integer> {
                     Machine machine = group.machines().get(i);
                     String who = outcomes.size() > 1 ? "d" + machine.domain().domid() + " (" + images.get(i).name() + "): " : "";
                     err.println("xenshim: " + who + outcomes.get(i).describe());
-                    machine.stats().print(err);
+                    machine.statsSnapshot().print(err);
                     if (status == 0) {
                         status = outcomes.get(i).exitStatus();
                     }

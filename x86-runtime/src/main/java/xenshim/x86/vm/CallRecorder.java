@@ -55,7 +55,7 @@ final class CallRecorder {
     /** The entry that completes a call of {@code nr} with {@code result}. */
     void completed(long nr, Abi abi, long a0, long a1, long a2, long a3, long a4, long result, long nanos) {
         if (pendingNr != nr) {
-            stats.record(nr, nanos, 1, nanos);
+            stats.record(nr, result, nanos, 1, nanos);
             if (tracer != null) {
                 tracer.trace(vcpu, abi, nr, a0, a1, a2, a3, a4, result, 1);
             }
@@ -63,7 +63,7 @@ final class CallRecorder {
         }
         pendingNr = -1;
         int entries = pendingEntries + 1;
-        stats.record(nr, pendingNanos + nanos, entries, Math.max(pendingLongest, nanos));
+        stats.record(nr, result, pendingNanos + nanos, entries, Math.max(pendingLongest, nanos));
         if (tracer != null) {
             tracer.trace(vcpu, pendingAbi, nr, pendingArgs[0], pendingArgs[1], pendingArgs[2], pendingArgs[3],
                     pendingArgs[4], result, entries);

@@ -1,5 +1,7 @@
 package xenshim.x86.vm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import xenshim.api.Abi;
@@ -31,6 +33,23 @@ final class HypercallExit {
     /** How far RIP goes back to re-enter this backend's stub. */
     private final int rewind;
     private final HypercallRegisters.RegisterFile registers;
+    /** When the entry now in its handler began (System.nanoTime), or 0; for {@link #runningSince}. */
+    private long inHandlerSince;
+    /** The hypercall now in its handler. */
+    private long inHandlerNr;
+
+    private static final VarHandle SINCE;
+    private static final VarHandle NR;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            SINCE = lookup.findVarHandle(HypercallExit.class, "inHandlerSince", long.class);
+            NR = lookup.findVarHandle(HypercallExit.class, "inHandlerNr", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     HypercallExit(VirtualCpu cpu, Domain domain, HypercallPage page, VcpuContext context, VcpuMemory memory,
                   CallRecorder calls, int rewind) {
@@ -43,6 +62,27 @@ final class HypercallExit {
         this.calls = calls;
         this.rewind = rewind;
         this.registers = cpu::reg;
+    }
+
+    /**
+     * For a watchdog on another thread: when the entry now in its handler began ({@link System#nanoTime}),
+     * or 0 if none is. Opaque reads and writes: no fence on the vCPU's path, and a watchdog that looks every
+     * so often needs no ordering, only to see the value eventually.
+     */
+    long runningSince() {
+        return (long) SINCE.getOpaque(this);
+    }
+
+    /** The hypercall number of the entry {@link #runningSince} is about. */
+    long runningNr() {
+        return (long) NR.getOpaque(this);
+    }
+
+    /** Who serves slot {@code nr} in the installed table, for a report. */
+    String provider(long nr) {
+        return nr < 0 || nr > Integer.MAX_VALUE ? "no handler"
+                : page.current().provider((int) nr).map(Object::toString).orElse("no handler")
+                        + " in table " + page.current().name();
     }
 
     /**
@@ -69,12 +109,16 @@ final class HypercallExit {
         } else {
             memory.refresh(cr0, cpu.cr3(), cpu.cr4(), efer);
             context.enter(abi, start);
+            NR.setOpaque(this, nr);
+            SINCE.setOpaque(this, start == 0 ? 1 : start);
             try {
                 result = page.invoke(context, nr, a0, a1, a2, a3, a4);
             } catch (Error e) {
                 LOG.error("vCPU {}: the handler of hypercall {} failed with a JVM error; stopping {}", id, nr,
                         domain, e);
                 return e;
+            } finally {
+                SINCE.setOpaque(this, 0L);
             }
         }
         long elapsed = System.nanoTime() - start;

@@ -61,7 +61,13 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /** How long a handler may run before {@link #limitCalls the watchdog} stops the domain, by default. */
+    public static final Duration DEFAULT_CALL_LIMIT = Duration.ofSeconds(10);
+    /** How often {@link #run} looks at the vCPUs' handlers. */
+    private static final long WATCH_MILLIS = 100;
+
     private final Config config;
+    private volatile long callLimitNanos = DEFAULT_CALL_LIMIT.toNanos();
     private final Accelerator accelerator;
     private final GuestRam ram;
     private final GuestPhysMemory phys;
@@ -230,7 +236,7 @@ public final class Machine implements AutoCloseable {
             threads.add(Thread.ofPlatform().name("vcpu" + vcpu.id()).daemon().start(vcpu));
         }
         long timeoutMillis = config.timeout().toMillis();
-        boolean finished = timeoutMillis <= 0 ? awaitStopped() : stopped.await(timeoutMillis, TimeUnit.MILLISECONDS);
+        boolean finished = awaitStopped(timeoutMillis);
         if (!finished) {
             stop(new Outcome.Timeout(timeoutMillis, ""));
         }
@@ -263,9 +269,58 @@ public final class Machine implements AutoCloseable {
         return index < threads.size() && threads.get(index).isAlive();
     }
 
-    private boolean awaitStopped() throws InterruptedException {
-        stopped.await();
-        return true;
+    /**
+     * Waits for the run to stop, looking every {@link #WATCH_MILLIS} for a handler that has not returned
+     * for longer than the call limit (and stopping the domain if one has).
+     *
+     * @param timeoutMillis how long the run may take; 0 or less for no limit
+     * @return false if the run's time limit passed first
+     */
+    private boolean awaitStopped(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (;;) {
+            long wait = WATCH_MILLIS;
+            if (timeoutMillis > 0) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                wait = Math.min(wait, left);
+            }
+            if (stopped.await(wait, TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+            watchHandlers();
+        }
+    }
+
+    /** Stops the domain if a vCPU's handler has run longer than {@link #limitCalls the call limit}. */
+    private void watchHandlers() {
+        if (callLimitNanos <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Vcpu vcpu : vcpus) {
+            HypercallExit exit = vcpu.hypercalls();
+            long since = exit.runningSince();
+            if (since != 0 && now - since > callLimitNanos) {
+                long nr = exit.runningNr();
+                Outcome stuck = new Outcome.HandlerStuck(vcpu.id(), nr, exit.provider(nr),
+                        TimeUnit.NANOSECONDS.toMillis(now - since));
+                LOG.error("{}: {}", domain, stuck.describe());
+                stop(stuck);
+                return;
+            }
+        }
+    }
+
+    /**
+     * The longest a hypercall may stay in its handler (one entry: a preemptible call that continues is
+     * entered afresh each slice) before the domain is stopped as {@link Outcome.HandlerStuck}; zero or
+     * negative for no limit. Default {@link #DEFAULT_CALL_LIMIT}. Set before {@link #run}.
+     */
+    public void limitCalls(Duration limit) {
+        this.callLimitNanos = limit.toNanos();
     }
 
     /**
@@ -319,8 +374,13 @@ public final class Machine implements AutoCloseable {
         EventChannels.destroy(domain);
     }
 
-    /** The hypercall counts and times of every vCPU so far. */
-    public HypercallStats stats() {
+    /**
+     * The hypercall counts, errors and times of every vCPU so far, merged into a copy of their own. Any
+     * thread may take it at any time, and it never blocks or slows the vCPUs: exact once {@link #run}
+     * returned, an approximate snapshot while the guest runs (see {@link HypercallStats} on threads),
+     * which is what a control channel's {@code stats} wants. Print it with {@link HypercallStats#print}.
+     */
+    public HypercallStats statsSnapshot() {
         HypercallStats total = new HypercallStats();
         for (Vcpu vcpu : vcpus) {
             vcpu.stats().addTo(total);

@@ -113,6 +113,30 @@ public sealed interface Outcome {
         }
     }
 
+    /**
+     * A handler has not returned for longer than the machine's call limit: it loops, or waits for
+     * something that does not come, without ever asking {@code preemptCheck}. xenshim stops the domain
+     * as a watchdog would; the vCPU's thread cannot be taken back from the handler, so it, the vCPU and
+     * the guest's memory stay until the process ends, and the JVM and the other domains go on.
+     *
+     * @param provider who serves the slot in the installed table (the call may have started in an
+     *                 earlier one, if a shim was swapped since)
+     */
+    record HandlerStuck(int vcpu, long nr, String provider, long millis) implements Outcome {
+        @Override
+        public int exitStatus() {
+            return 25;
+        }
+
+        @Override
+        public String describe() {
+            return "vCPU " + vcpu + " stopped: hypercall " + nr + " (" + xenshim.api.xen.Hypercalls.name(nr)
+                    + ") has been in its handler (" + provider + ") for " + millis + " ms without returning or "
+                    + "preempting itself; xenshim stopped the domain (the vCPU thread stays with the handler "
+                    + "until the process ends)";
+        }
+    }
+
     /** The user stopped the run. */
     record Interrupted() implements Outcome {
         @Override

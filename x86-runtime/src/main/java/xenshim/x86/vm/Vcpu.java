@@ -252,4 +252,9 @@ final class Vcpu implements Runnable {
     String registers() {
         return cpu.describeRegisters();
     }
+
+    /** This vCPU's hypercall exits, for the machine's watchdog on calls that do not return. */
+    HypercallExit hypercalls() {
+        return hypercalls;
+    }
 }

@@ -6,8 +6,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import xenshim.api.Abi;
+import xenshim.api.xen.XenErrno;
 
-/** A continued hypercall is one call in the statistics and one line in the trace. */
+/**
+ * A continued hypercall is one call in the statistics and one line in the trace; its last entry's result
+ * says whether it failed.
+ */
 class CallRecorderTest {
 
     private final StringWriter traced = new StringWriter();
@@ -25,6 +29,18 @@ class CallRecorderTest {
         assertThat(stats.longestEntryNanos(12)).isEqualTo(3_000_000);
         assertThat(traced.toString().lines()).containsExactly(
                 "[vcpu0] memory_op(XENMEM_populate_physmap, 0x1000, 0x0, 0x0, 0x0) = 300 (3 entries)");
+    }
+
+    @Test
+    void aContinuedCallIsOneErrorIfItsLastEntryFailsWithTheTimeOfAllItsEntries() {
+        calls.continued(12, Abi.X86_64, 6, 0x1000, 0, 0, 0, 1_000_000);
+        calls.completed(12, Abi.X86_64, 6 | (100 << 6), 0x1000, 0, 0, 0, -XenErrno.XEN_EFAULT, 2_000_000);
+
+        HypercallStats stats = calls.stats();
+        assertThat(stats.errors(12)).isEqualTo(1);
+        assertThat(stats.errnoCount(12, XenErrno.XEN_EFAULT)).isEqualTo(1);
+        assertThat(stats.maxNanos(12)).isEqualTo(3_000_000);
+        assertThat(stats.longestEntryNanos(12)).isEqualTo(2_000_000);
     }
 
     @Test

@@ -118,7 +118,7 @@ class PreemptedCallTest {
                     .isLessThanOrEqualTo(handler.entriesAtStop.get() + 1);
             assertThat(run.stopMillis()).isBetween(0L, STOP_SANITY_MILLIS);
         }
-        HypercallStats stats = run.machine().stats();
+        HypercallStats stats = run.machine().statsSnapshot();
         assertThat(stats.count(Hypercalls.__HYPERVISOR_console_io)).as("a call never completed is not counted")
                 .isZero();
         System.out.printf("stopped mid-call after %d entries (longest %.2f ms) in %d ms%n",
