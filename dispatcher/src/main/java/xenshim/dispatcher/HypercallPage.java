@@ -107,8 +107,9 @@ public final class HypercallPage {
      * fails returns {@code -errno} without entering a table; with none, the rules cost a
      * read of one null field.
      *
-     * <p>Entering writes only the calling thread's own record: the table goes
-     * in the record's slot for this nesting depth, and is cleared on return.
+     * <p>Entering writes only the calling thread's own record: the table's number
+     * goes in the record's slot for this nesting depth, and is cleared on return;
+     * from a platform thread on HotSpot with no fence (see {@link Callers}).
      *
      * <p>While a JFR recording has {@code xenshim.Hypercall} enabled, each call is
      * one {@link HypercallEvent} (and allocates it); otherwise the recording costs a
