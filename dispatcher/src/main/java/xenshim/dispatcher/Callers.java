@@ -60,7 +60,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *     order to {@code getStackTrace}. So it is taken only on HotSpot, and a
  *     thread that never reaches a poll (a long critical downcall, a counted loop
  *     whose polls were removed) delays a retire until it does.</li>
- * <li><b>Fenced</b> (virtual threads, any VM that is not HotSpot, or with
+ * <li><b>Fenced</b> (virtual threads, threads of a class that overrides
+ *     {@code getStackTrace}, any VM that is not HotSpot, or with
  *     {@code -Dxenshim.dispatcher.fencedEntry=true}): the slot store is a
  *     volatile store, so by the JMM's total order of volatile accesses with the
  *     retirer's mark and full fence, the caller shows in the scan or sees the
@@ -124,7 +125,7 @@ final class Callers {
 
         private Caller(Thread thread) {
             this.thread = thread;
-            this.fenced = !HANDSHAKES || thread.isVirtual();
+            this.fenced = !HANDSHAKES || thread.isVirtual() || overridesGetStackTrace(thread.getClass());
         }
 
         /**
@@ -168,6 +169,11 @@ final class Callers {
 
         boolean ended() {
             return !thread.isAlive();
+        }
+
+        /** Whether this caller's slot store fences (the retirer does not handshake with it). */
+        boolean fenced() {
+            return fenced;
         }
 
         /**
@@ -239,6 +245,18 @@ final class Callers {
     /** How many callers are registered (for tests: the registry must not keep ended threads). */
     static int registered() {
         return REGISTRY.size();
+    }
+
+    /**
+     * Whether a thread class has its own {@link Thread#getStackTrace()}: then calling it need not be
+     * the JDK's handshake, so its threads fence instead.
+     */
+    private static boolean overridesGetStackTrace(Class<? extends Thread> type) {
+        try {
+            return type.getMethod("getStackTrace").getDeclaringClass() != Thread.class;
+        } catch (NoSuchMethodException impossible) {
+            return true;
+        }
     }
 
     /**
