@@ -1,6 +1,7 @@
 package xenshim.x86;
 
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Map;
 import xenshim.api.Domain;
 import xenshim.api.DomainDirectory;
@@ -112,5 +113,16 @@ public final class Platform {
         Discovery discovery = Discovery.in(layer).services(services());
         winners.forEach(discovery::prefer);
         return discovery.build(plugins == null ? "built-in" : "built-in+" + plugins.getFileName());
+    }
+
+    /**
+     * The table of some of the boot layer's handler modules only: a reduced shim, as
+     * {@code xenshim swap --builtin xenshim.handlers.version,...} installs.
+     *
+     * @throws xenshim.dispatcher.TableBuildException naming a module that is not a built-in handler module
+     */
+    public HypercallTable builtinTable(Collection<String> modules) {
+        return Discovery.inBootLayer().only(modules).services(services())
+                .build("built-in:" + String.join(",", modules));
     }
 }

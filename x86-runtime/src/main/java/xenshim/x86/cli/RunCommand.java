@@ -25,6 +25,8 @@ import xenshim.x86.GuestGroup;
 import xenshim.x86.Platform;
 import xenshim.x86.StdoutConsole;
 import xenshim.x86.boot.ElfImage;
+import xenshim.x86.control.ControlPaths;
+import xenshim.x86.control.ControlServer;
 import xenshim.x86.vm.HypercallTracer;
 import xenshim.x86.vm.Machine;
 import xenshim.x86.vm.Outcome;
@@ -134,6 +136,13 @@ final class RunCommand implements Callable<Integer> {
                     + "the same calls fails the same calls.")
     long faultSeed;
 
+    @Option(names = "--control", paramLabel = "PATH|none",
+            description = "While guests run, listen for xenshim swap|unswap|shims|stats on a Unix socket only you can "
+                    + "open. Default: PID.sock in $XDG_RUNTIME_DIR/xenshim, else in <tmp>/xenshim-<uid>, which --pid PID "
+                    + "finds (stderr says the pid); PATH: there instead (the commands then take --control PATH); "
+                    + "none: no control channel.")
+    String control;
+
     @CommandLine.Mixin
     TableSource source = new TableSource();
 
@@ -187,7 +196,8 @@ final class RunCommand implements Callable<Integer> {
         try (GuestGroup group = GuestGroup.create(platform, page, images,
                 new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory(), handlerLimit));
              StoreSocket socket = "none".equals(xenstoreSocket) ? null
-                     : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket))) {
+                     : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket));
+             ControlServer controlServer = openControl(new ShimControl(platform, page, group::machines), err)) {
             if (socket != null) {
                 err.println("xenshim: xenstore: XENSTORED_PATH=" + socket.path());
                 err.flush();
@@ -231,6 +241,9 @@ final class RunCommand implements Callable<Integer> {
                 if (recording != null) {
                     recording.close();
                 }
+                if (controlServer != null) {
+                    controlServer.close(); // before a Ctrl-C's hook lets the JVM end: no socket left behind
+                }
                 reported.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(onCtrlC);
@@ -238,6 +251,34 @@ final class RunCommand implements Callable<Integer> {
                     // Ctrl-C: the hook is running and ends the JVM with its own status
                 }
             }
+        }
+    }
+
+    /**
+     * The control channel {@code --control} asks for, said in one line on stderr; null for {@code none}.
+     * The default socket is found by the pid ({@code xenshim swap --pid N}).
+     */
+    private ControlServer openControl(ShimControl shims, PrintWriter err) throws IOException {
+        if ("none".equals(control)) {
+            return null;
+        }
+        long pid = ProcessHandle.current().pid();
+        String commands = "xenshim swap|unswap|shims|stats ";
+        try {
+            if (control == null) {
+                ControlPaths.makeDirectory();
+                ControlServer server = ControlServer.start(ControlPaths.forPid(pid), shims);
+                err.println("xenshim: control: pid " + pid + " (" + commands + "--pid " + pid + ")");
+                err.flush();
+                return server;
+            }
+            ControlServer server = ControlServer.start(Path.of(control), shims);
+            err.println("xenshim: control: pid " + pid + " at " + server.path() + " (" + commands + "--control "
+                    + server.path() + ")");
+            err.flush();
+            return server;
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (--control none runs without a control channel)", e);
         }
     }
 
