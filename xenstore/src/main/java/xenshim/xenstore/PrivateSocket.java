@@ -1,9 +1,11 @@
 package xenshim.xenstore;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -31,10 +33,11 @@ public final class PrivateSocket {
     }
 
     /**
-     * Listens on {@code path}, mode 0600. A socket already there is a stale one (of a run that ended
-     * without removing it) and is replaced; any other file there is refused.
+     * Listens on {@code path}, mode 0600. A socket already there that nobody listens on is a stale one (of
+     * a run that ended without removing it) and is replaced; a socket a server listens on, and any other
+     * file, is refused.
      *
-     * @throws FileAlreadyExistsException if {@code path} is a file that is not a socket
+     * @throws FileAlreadyExistsException if {@code path} is a file that is not a socket, or a live one
      * @throws IOException if the socket cannot be made
      */
     public static ServerSocketChannel bind(Path path) throws IOException {
@@ -64,13 +67,18 @@ public final class PrivateSocket {
         return (mode & S_IFMT) == S_IFSOCK;
     }
 
-    /** Removes a socket left at {@code path}; anything else there is not ours to remove. */
+    /** Removes a socket left at {@code path} by a server that is gone; anything else there is not ours to remove. */
     private static void removeStaleSocket(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         if (!isSocket(path)) {
             throw new FileAlreadyExistsException(path.toString(), null, "exists and is not a socket");
+        }
+        try (SocketChannel live = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            throw new FileAlreadyExistsException(path.toString(), null, "a server listens on it");
+        } catch (ConnectException refused) {
+            // nobody listens: stale
         }
         Files.delete(path);
     }

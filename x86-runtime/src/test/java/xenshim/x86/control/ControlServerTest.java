@@ -128,6 +128,11 @@ class ControlServerTest {
                 .extracting(e -> ((ControlClient.Unreachable) e).failure()).isEqualTo(ControlClient.Failure.STALE);
         try (ControlServer second = ControlServer.start(socket, this::echo)) {
             assertThat(ControlClient.send(socket, ControlRequest.of("shims")).ok()).isTrue();
+            // a live one is not stale: another server may not take its place
+            assertThatThrownBy(() -> ControlServer.start(socket, this::echo))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("a server listens on it");
+            assertThat(ControlClient.send(socket, ControlRequest.of("shims")).ok()).isTrue();
         }
 
         Path file = Files.writeString(dir.resolve("notes.sock"), "mine");
