@@ -43,9 +43,10 @@ import xenshim.api.XenVersionInfo;
  *                                                 mappings were torn down)
  * 5 PAGE      domid:u16 page:u32 offset:u32 length:u32 bytes[length]
  *             bytes of one of the domain's platform pages (hypervisor page 0 = shared_info, 1+i =
- *             grant-table frame i) as they were before the next call, where they changed since
- *             the previous call: what guests and the platform wrote there outside any call
- *             (grant entries, event bits), which handlers read through the platform
+ *             grant-table frame i) that changed since they were last recorded, as they are now:
+ *             checked before and after each call, so a PAGE before a CALL is what guests and the
+ *             platform wrote there between calls (grant entries, event bits cleared by the guest,
+ *             set by timers), one after it what the call (and anything meanwhile) wrote
  * 6 CALL      domid:u16 vcpu:u32 abi:u8 (64 or 32) flags:u8 nr:u64 a0..a4:u64 result:u64
  *             [continuation a0..a4:u64]           if flags has CONTINUED
  *             [error:string]                      if flags has ERROR
@@ -75,8 +76,10 @@ import xenshim.api.XenVersionInfo;
  * handler's preemption checks as they were answered. Reads and writes are those through the
  * call's {@code CallContext.memory()}; what the platform writes elsewhere on a call's behalf
  * (event bits in a shared_info, a vcpu_info or runstate area in guest RAM, a granted page) is
- * not a write of the call and is not compared; what it reads of its own pages is in the PAGE
- * records.
+ * not a write of the call and is not compared. The platform pages are recorded as they were
+ * before and after each call, and a replay sets them so: each call finds them as the recorded
+ * one did, whatever a replayed shim wrote there (which is not compared). Guest RAM outside the
+ * calls' reads (a vcpu_info moved there, a page copied by grant) is not recorded.
  */
 public final class CallLog {
 

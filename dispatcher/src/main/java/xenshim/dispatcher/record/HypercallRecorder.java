@@ -17,9 +17,10 @@ import xenshim.dispatcher.CallTap;
  * own nested call on the same thread still runs): the order of the records is then the order the
  * calls' effects on domain state happened in, which is what lets a replay, playing them one by
  * one, see the state each call saw. A recorded run is slower for it, and allocates per call (the
- * context and memory views, the record). Before each call the {@link Capture} says what changed
- * outside calls (domains that came or went, platform pages the guests wrote); those entries go
- * before the call.
+ * context and memory views, the record). Before and after each call (the outermost, when calls
+ * nest) the {@link Capture} says what changed since it was last asked (domains that came or went,
+ * platform pages the guests, the platform or the call itself wrote); those entries go before and
+ * after the call, so a replay that applies them in order finds each call's state as it was.
  *
  * <p>A call nested in another (a dom0 listener that answers an event on the sender's thread) is
  * numbered when it enters, after the call it nests in, and written after it: the file is in order
@@ -32,7 +33,10 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
     /** What changed outside calls since the last call: the runtime's domains and platform pages. */
     @FunctionalInterface
     public interface Capture {
-        /** Called under the recorder's lock before each call and at close; gives the entries to {@code out}. */
+        /**
+         * Called under the recorder's lock before and after each call (not a nested one) and at close;
+         * gives {@code out} the entries for what changed since the last time it was asked.
+         */
         void changes(Consumer<CallLog.Entry> out);
     }
 
@@ -61,7 +65,10 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
             if (stopped) {
                 return entry.enter(ctx);
             }
-            capture.changes(captured);
+            boolean outermost = serial.getHoldCount() == 1;
+            if (outermost) {
+                capture();
+            }
             long seq = next++;
             RecordingContext recording = new RecordingContext(ctx);
             RecordingContext outer = current.get();
@@ -77,6 +84,9 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
             } finally {
                 current.set(outer);
                 done(seq, recording.toCall(nr, new long[] {a0, a1, a2, a3, a4}, result, error));
+                if (outermost) {
+                    capture();
+                }
             }
         } finally {
             serial.unlock();
@@ -88,7 +98,7 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
         serial.lock();
         try {
             if (!stopped) {
-                capture.changes(captured);
+                capture();
                 numbered(new CallLog.Call(ctx.domain().domid(), ctx.vcpuId(), ctx.abi(), CallLog.FAULTED, nr,
                         new long[] {a0, a1, a2, a3, a4}, result, new long[0], null, 0, new int[0], new long[0],
                         java.util.List.of(), java.util.List.of()));
@@ -116,6 +126,23 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
             return log.calls();
         } finally {
             serial.unlock();
+        }
+    }
+
+    /**
+     * What changed outside calls since the capture was last asked, numbered now. A capture that fails
+     * (a bug, never the guest's doing) stops the recording rather than the call.
+     */
+    private void capture() {
+        if (stopped) {
+            return;
+        }
+        try {
+            capture.changes(captured);
+        } catch (RuntimeException e) {
+            failure = new IOException("capturing the platform's state failed: " + e, e);
+            stopped = true;
+            waiting.clear();
         }
     }
 
@@ -150,7 +177,7 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
         serial.lock();
         try {
             if (!stopped) {
-                capture.changes(captured);
+                capture();
                 stopped = true;
                 if (!waiting.isEmpty() && failure == null) {
                     failure = new IOException("calls were still running when the recording ended");

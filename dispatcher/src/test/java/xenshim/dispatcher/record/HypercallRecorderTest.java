@@ -250,7 +250,7 @@ class HypercallRecorderTest {
     }
 
     @Test
-    void aCallNestedInAnotherIsWrittenAfterItAndWhatTheCaptureSaysGoesBeforeEachCall() throws IOException {
+    void aCallNestedInAnotherIsWrittenAfterItAndWhatTheCaptureSaysGoesAroundTheOutermostCall() throws IOException {
         Domain dom0 = Domain.localDom0();
         List<Lcall> self = new ArrayList<>();
         HypercallTable table = HypercallTable.builder("nesting")
@@ -269,6 +269,6 @@ class HypercallRecorderTest {
         List<CallLog.Entry> entries = read(file.toByteArray()).entries();
         assertThat(entries).extracting(e -> e instanceof CallLog.Call c ? "call " + c.arg(0) + " = " + c.result()
                 : "capture " + ((CallLog.DomainGone) e).domid())
-                .containsExactly("capture 1", "call 0 = 101", "capture 2", "call 1 = 1", "capture 3");
+                .containsExactly("capture 1", "call 0 = 101", "call 1 = 1", "capture 2", "capture 3");
     }
 }

@@ -120,6 +120,13 @@ final class RunCommand implements Callable<Integer> {
                     + "jfr print --events xenshim.Hypercall FILE.")
     Path jfr;
 
+    @Option(names = "--record", paramLabel = "FILE",
+            description = "Record every hypercall of the run, the guests' and dom0's, to FILE: arguments, the guest "
+                    + "memory each handler read and wrote, results, and what the platform did between calls; "
+                    + "xenshim replay FILE plays them again against a shim with no VM. Calls go through one at a "
+                    + "time while recording.")
+    Path record;
+
     @Option(names = "--fault", paramLabel = "RULE",
             description = "Fail chosen hypercalls, for testing a guest's error paths: HYPERCALL[:SUBOP] errno=ERRNO "
                     + "(rate=0..1 | nth=N [every]) [domain=ID], as 'xen_version:XENVER_extraversion errno=EINVAL nth=1'. "
@@ -186,15 +193,33 @@ final class RunCommand implements Callable<Integer> {
         if (images.size() > 1) {
             console.prefixDomains();
         }
-        Platform platform = new Platform(version, console);
+        PrintWriter err = spec.commandLine().getErr();
+        consoleInput(); // a bad value is refused before a recording is made
+        CallRecording calls = record == null ? null : CallRecording.prepare(spec, record, err);
+        Platform platform = calls == null ? new Platform(version, console) : new Platform(version, console, calls.time());
         HypercallPage page = new HypercallPage(source.table(platform));
         page.injectFaults(injection);
-        PrintWriter err = spec.commandLine().getErr();
+        if (calls != null) {
+            calls.start(spec, platform, page);
+        }
         HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
+        GuestGroup.Settings settings = new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory(),
+                handlerLimit);
+        try {
+            return run(platform, page, images, settings, console, injection, recording);
+        } finally {
+            if (calls != null) {
+                calls.close(); // after the guests and what dom0 did for them are gone: their calls too
+            }
+        }
+    }
 
+    /** The guests, booted and run on {@code page} until each ends; the exit status. */
+    private int run(Platform platform, HypercallPage page, List<GuestGroup.Guest> images, GuestGroup.Settings settings,
+                    StdoutConsole console, FaultInjection injection, JfrRecording recording) throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
         boolean typeToRing = consoleInput(); // checked before anything starts
-        try (GuestGroup group = GuestGroup.create(platform, page, images,
-                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory(), handlerLimit));
+        try (GuestGroup group = GuestGroup.create(platform, page, images, settings);
              StoreSocket socket = "none".equals(xenstoreSocket) ? null
                      : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket));
              ControlServer controlServer = openControl(new ShimControl(platform, page, group::machines), err)) {

@@ -212,6 +212,11 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
         return (ramPages + index) * PAGE_SIZE;
     }
 
+    /** How many memory slots its CPU backend allows: how far the map can split before a change is {@code -ENOMEM}. */
+    public int slotLimit() {
+        return slots.limit();
+    }
+
     /** The frame shared_info is mapped at, or -1. */
     public synchronized long sharedInfoGpfn() {
         return hypervisorGpfn[SHARED_INFO_PAGE];
