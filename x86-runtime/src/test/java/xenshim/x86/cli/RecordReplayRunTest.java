@@ -102,6 +102,30 @@ class RecordReplayRunTest {
         assertThat(replay.status()).as(replay.out()).isZero();
     }
 
+    /**
+     * Two guests with interdomain ports, IPIs, vCPU timers and polls: events set and cleared outside calls
+     * (by timers, by the guests' upcall handlers) and a domain that goes while its peer still runs. Each
+     * poll must find the event bits as the recorded one did.
+     */
+    @ParameterizedTest
+    @EnumSource(Accel.class)
+    void twoGuestsWithEventsTimersAndPollsReplayWithNoDifference(Accel accel) throws IOException {
+        Backends.assume(accel, RecordReplayRunTest.class);
+        Path file = dir.resolve("evtchn-" + accel.id() + ".xsrec");
+        MainTest.Result run = MainTest.run("run", "--accel", accel.id(), "--timeout", "120s", "--xenstore-socket",
+                "none", "--bundled", "evtchn", "--bundled", "evtchn", "--record", file.toString());
+        assertThat(run.status()).as(run.err()).isZero();
+        CallLog.Recording recording = CallLogReader.read(file);
+        assertThat(recording.calls()).extracting(CallLog.Call::domid).contains(0, 1, 2);
+        assertThat(recording.calls()).anySatisfy(c -> assertThat(c.nr()).isEqualTo(Hypercalls.__HYPERVISOR_sched_op));
+        assertThat(recording.entries()).filteredOn(CallLog.DomainGone.class::isInstance).hasSize(2);
+
+        MainTest.Result replay = MainTest.run("replay", file.toString());
+        assertThat(differingCalls(replay.out())).as(replay.out()).isEmpty();
+        assertThat(replay.out()).contains("): no difference; 0 failed by fault injection");
+        assertThat(replay.status()).isZero();
+    }
+
     /** A handler module for xen_version: the built-in handler's answers, but another XENVER_extraversion. */
     private static Path changedVersionPlugin() throws IOException {
         Path plugins = dir.resolve("plugins");
