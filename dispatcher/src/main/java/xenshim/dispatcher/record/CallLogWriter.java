@@ -141,9 +141,7 @@ public final class CallLogWriter implements Closeable {
             body.writeInt(a.length());
             body.writeByte(a.faulted() ? 0 : 1);
             if (!a.faulted()) {
-                for (int i = 0; i < a.length(); i++) {
-                    body.writeByte(a.at(i));
-                }
+                body.write(a.bytes());
             }
         }
     }

@@ -30,6 +30,12 @@ import xenshim.x86.record.Replay;
                     + "be read or cannot be played, or the plugins cannot be loaded; 2 a bad command line."})
 final class ReplayCommand implements Callable<Integer> {
 
+    /** What a replay gives as recorded rather than compare, said before the report. */
+    static final String NOT_COMPARED = "replay: as recorded, not compared: the clock (each call reads what the "
+            + "recorded one read; timers do not fire), preemption, the guest memory read, shared_info and grant "
+            + "frames (set before and after each call); not compared: what the platform writes outside a call's "
+            + "memory (event bits)";
+
     /** The exit status when some call differs. */
     static final int DIFFERS = 3;
 
@@ -51,6 +57,7 @@ final class ReplayCommand implements Callable<Integer> {
             out.println("replay: " + file + ": recorded " + Instant.ofEpochMilli(recorded.startedMillis())
                     + " with Xen " + recorded.version().major() + "." + recorded.version().minor() + " against "
                     + recorded.table() + "; playing against " + replay.table().name());
+            out.println(NOT_COMPARED);
             out.flush();
             Replay.Summary summary;
             try {

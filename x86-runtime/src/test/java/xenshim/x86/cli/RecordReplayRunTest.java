@@ -95,6 +95,7 @@ class RecordReplayRunTest {
 
         MainTest.Result replay = MainTest.run("replay", file.toString());
         assertThat(replay.err()).isEmpty();
+        assertThat(replay.out()).contains(ReplayCommand.NOT_COMPARED);
         assertThat(replay.out()).containsPattern("(?m)^replay: " + calls.size() + " calls, " + calls.size()
                 + " played against built-in \\(recorded against built-in\\): no difference; 0 failed by fault "
                 + "injection in the recorded run, not played; \\d+ ms$");
