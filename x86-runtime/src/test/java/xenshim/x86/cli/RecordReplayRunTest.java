@@ -115,7 +115,9 @@ class RecordReplayRunTest {
         Path file = dir.resolve("evtchn-" + accel.id() + ".xsrec");
         MainTest.Result run = MainTest.run("run", "--accel", accel.id(), "--timeout", "120s", "--xenstore-socket",
                 "none", "--bundled", "evtchn", "--bundled", "evtchn", "--record", file.toString());
-        assertThat(run.status()).as(run.err()).isZero();
+        // the guest checks its timers' precision too: on a loaded machine one may say FAIL and the guest shut
+        // down with crash (13); the replay must match the recording either way
+        assertThat(run.status()).as(run.err()).isIn(0, 13);
         CallLog.Recording recording = CallLogReader.read(file);
         assertThat(recording.calls()).extracting(CallLog.Call::domid).contains(0, 1, 2);
         assertThat(recording.calls()).anySatisfy(c -> assertThat(c.nr()).isEqualTo(Hypercalls.__HYPERVISOR_sched_op));
