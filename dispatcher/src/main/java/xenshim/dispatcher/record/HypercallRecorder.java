@@ -1,11 +1,16 @@
 package xenshim.dispatcher.record;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import xenshim.api.CallContext;
+import xenshim.api.xen.Hypercalls;
 import xenshim.dispatcher.CallTap;
 
 /**
@@ -26,7 +31,8 @@ import xenshim.dispatcher.CallTap;
  * numbered when it enters, after the call it nests in, and written after it: the file is in order
  * of entry. If the file cannot be written, recording stops (calls go on unrecorded) and
  * {@link #close} throws, leaving the file without its END record, so a replay refuses it as
- * truncated.
+ * truncated. So does a call that waits for its turn longer than {@link #WAIT} (a handler that
+ * never returns holds up the others only that long).
  */
 public final class HypercallRecorder implements CallTap, AutoCloseable {
 
@@ -40,27 +46,45 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
         void changes(Consumer<CallLog.Entry> out);
     }
 
+    /** How long a call waits for its turn by default before the recording gives up (a handler that does not return). */
+    public static final Duration WAIT = Duration.ofSeconds(5);
+
     private final CallLogWriter log;
     private final Capture capture;
+    private final long waitNanos;
     private final ReentrantLock serial = new ReentrantLock();
     /** The innermost recorded call of each thread, for {@link #clockRead}. */
     private final ThreadLocal<RecordingContext> current = new ThreadLocal<>();
     /** Entries numbered but not yet written, waiting for an earlier one (a call another nests in). */
     private final TreeMap<Long, CallLog.Entry> waiting = new TreeMap<>();
     private final Consumer<CallLog.Entry> captured = this::numbered;
+    private final AtomicReference<IOException> failure = new AtomicReference<>();
     private long next;
     private long written;
-    private IOException failure;
-    private boolean stopped;
+    private volatile long calls;
+    /** Set once: from then on calls go through unrecorded. */
+    private volatile boolean stopped;
 
     public HypercallRecorder(CallLogWriter log, Capture capture) {
+        this(log, capture, WAIT);
+    }
+
+    /**
+     * @param wait how long a call waits for the call before it to finish; past that the recording stops
+     *             (and says why at {@link #close}) and calls go through unrecorded, so that a handler that
+     *             never returns holds up no other caller for longer than this
+     */
+    public HypercallRecorder(CallLogWriter log, Capture capture, Duration wait) {
         this.log = Objects.requireNonNull(log);
         this.capture = Objects.requireNonNull(capture);
+        this.waitNanos = wait.toNanos();
     }
 
     @Override
     public long call(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4, Entry entry) {
-        serial.lock();
+        if (stopped || !turn(ctx, nr)) {
+            return entry.enter(ctx);
+        }
         try {
             if (stopped) {
                 return entry.enter(ctx);
@@ -95,17 +119,45 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
 
     @Override
     public void faulted(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4, long result) {
-        serial.lock();
+        if (stopped || !turn(ctx, nr)) {
+            return;
+        }
         try {
             if (!stopped) {
                 capture();
                 numbered(new CallLog.Call(ctx.domain().domid(), ctx.vcpuId(), ctx.abi(), CallLog.FAULTED, nr,
                         new long[] {a0, a1, a2, a3, a4}, result, new long[0], null, 0, new int[0], new long[0],
-                        java.util.List.of(), java.util.List.of()));
+                        List.of(), List.of()));
             }
         } finally {
             serial.unlock();
         }
+    }
+
+    /**
+     * Waits for this call's turn. A call that waited too long, or was interrupted waiting, stops the
+     * recording: it goes through unrecorded, and a recording that misses a call is no recording.
+     *
+     * @return whether the lock is held
+     */
+    private boolean turn(CallContext ctx, long nr) {
+        try {
+            if (serial.tryLock(waitNanos, TimeUnit.NANOSECONDS)) {
+                return true;
+            }
+            stop(new IOException("d" + ctx.domain().domid() + " vcpu" + ctx.vcpuId() + "'s " + Hypercalls.name(nr)
+                    + " waited more than " + Duration.ofNanos(waitNanos).toMillis() + " ms for another call to "
+                    + "finish (a handler that does not return?); the recording stopped there"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop(new IOException("a call was interrupted while it waited for its turn; the recording stopped there"));
+        }
+        return false;
+    }
+
+    private void stop(IOException why) {
+        failure.compareAndSet(null, why);
+        stopped = true;
     }
 
     /**
@@ -121,12 +173,7 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
 
     /** How many calls were written so far. */
     public long calls() {
-        serial.lock();
-        try {
-            return log.calls();
-        } finally {
-            serial.unlock();
-        }
+        return calls;
     }
 
     /**
@@ -140,8 +187,7 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
         try {
             capture.changes(captured);
         } catch (RuntimeException e) {
-            failure = new IOException("capturing the platform's state failed: " + e, e);
-            stopped = true;
+            stop(new IOException("capturing the platform's state failed: " + e, e));
             waiting.clear();
         }
     }
@@ -152,15 +198,18 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
 
     /** Entry {@code seq} is complete: written now, with those after it that waited, or kept until its turn. */
     private void done(long seq, CallLog.Entry entry) {
+        if (stopped) {
+            return;
+        }
         waiting.put(seq, entry);
         try {
             while (!waiting.isEmpty() && waiting.firstKey() == written) {
                 log.write(waiting.pollFirstEntry().getValue());
                 written++;
             }
+            calls = log.calls();
         } catch (IOException e) {
-            failure = e;
-            stopped = true;
+            stop(e);
             waiting.clear();
         }
     }
@@ -169,27 +218,38 @@ public final class HypercallRecorder implements CallTap, AutoCloseable {
      * Stops recording (later calls go through unrecorded) and finishes the file: what changed
      * since the last call, then the END record.
      *
-     * @throws IOException if the file could not be written, now or during the run; it is then
-     *                     left without its END record
+     * @throws IOException if the recording stopped early (the file could not be written, a call
+     *                     waited too long) or a call still runs; the file is then left without its
+     *                     END record
      */
     @Override
     public void close() throws IOException {
-        serial.lock();
+        boolean locked = false;
         try {
-            if (!stopped) {
+            locked = serial.tryLock(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (!locked) {
+                stop(new IOException("a call was still running when the recording ended"));
+            } else if (!stopped) {
                 capture();
-                stopped = true;
-                if (!waiting.isEmpty() && failure == null) {
-                    failure = new IOException("calls were still running when the recording ended");
+                if (!waiting.isEmpty()) {
+                    stop(new IOException("calls were still running when the recording ended"));
                 }
             }
-            if (failure != null) {
+            stopped = true;
+            IOException why = failure.get();
+            if (why != null) {
                 log.abandon();
-                throw failure;
+                throw why;
             }
             log.close();
         } finally {
-            serial.unlock();
+            if (locked) {
+                serial.unlock();
+            }
         }
     }
 }

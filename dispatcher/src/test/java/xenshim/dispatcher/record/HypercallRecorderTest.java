@@ -1,6 +1,7 @@
 package xenshim.dispatcher.record;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -270,5 +271,45 @@ class HypercallRecorderTest {
         assertThat(entries).extracting(e -> e instanceof CallLog.Call c ? "call " + c.arg(0) + " = " + c.result()
                 : "capture " + ((CallLog.DomainGone) e).domid())
                 .containsExactly("capture 1", "call 0 = 101", "call 1 = 1", "capture 2", "capture 3");
+    }
+
+    @Test
+    void aHandlerThatDoesNotReturnHoldsUpOtherCallersOnlyForTheWaitThenTheRecordingStops() throws Exception {
+        Domain dom0 = Domain.localDom0();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        HypercallTable table = HypercallTable.builder("stuck")
+                .add(SUM, new Provider("test.sum", "Sum"), sum(0))
+                .add(LONG, new Provider("test.stuck", "Stuck"), (ctx, a0, a1, a2, a3, a4) -> {
+                    entered.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return 7;
+                })
+                .build();
+        HypercallPage page = new HypercallPage(table);
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        recorder = new HypercallRecorder(CallLogWriter.to(file, CallLogTest.PLATFORM), out -> { },
+                java.time.Duration.ofMillis(200));
+        page.tap(recorder);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment memory = arena.allocate(4096);
+            Lcall dom0Calls = Lcall.dom0(page, dom0, memory);
+            Thread stuck = Thread.ofPlatform().start(() -> dom0Calls.invoke(LONG, 0));
+            assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            long start = System.nanoTime();
+            assertThat(dom0Calls.invoke(SUM, 1, memory.address(), memory.address() + 8)).isEqualTo(1);
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(150_000_000L).isLessThan(5_000_000_000L);
+            release.countDown();
+            stuck.join(10_000);
+            assertThatThrownBy(recorder::close).isInstanceOf(IOException.class)
+                    .hasMessage("d0 vcpu0's " + xenshim.api.xen.Hypercalls.name(SUM) + " waited more than 200 ms for "
+                            + "another call to finish (a handler that does not return?); the recording stopped there");
+        }
+        byte[] bytes = file.toByteArray();
+        assertThatThrownBy(() -> read(bytes)).hasMessageContaining(": truncated: ");
     }
 }
