@@ -45,12 +45,16 @@ public final class Platform {
 
     /**
      * A platform on a clock and timers of its own: one that tells a recording what each call read
-     * ({@code run --record}), or a replay's pinned clock.
+     * ({@code run --record}), or a replay's pinned clock. dom0 has the vCPU timers every domain has on Xen,
+     * on that clock, so that a backend's {@code set_timer_op} or {@code VCPUOP_set_singleshot_timer} arms
+     * one (its {@code VIRQ_TIMER} comes as an event to {@link #dom0Events()}) rather than failing for want
+     * of them.
      */
     public Platform(XenVersionInfo version, GuestConsole console, PlatformTime time) {
         this.version = version;
         this.console = console;
         this.time = java.util.Objects.requireNonNull(time);
+        dom0.attach(VcpuTimers.KEY, new VcpuTimers(dom0, time.clock(), time));
         domains.add(dom0);
         dom0Events = LocalEvents.bind(dom0);
     }

@@ -30,8 +30,11 @@ import xenshim.x86.time.TscClock;
  * of word {@code p / 32} in both ABIs (little-endian), and only where the arrays start differs.
  * vcpu_infos are aligned (Xen refuses an unaligned {@code register_vcpu_info}), so their first word,
  * holding {@code evtchn_upcall_pending}, is too.
+ *
+ * <p>Public (its package is not exported) for the fuzz targets, which build guest domains without a CPU
+ * and want the real page a {@link Machine} gives its domain, not a stand-in.
  */
-final class SharedInfoPage implements SharedInfo, EventWords {
+public final class SharedInfoPage implements SharedInfo, EventWords {
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final long VCPU_INFO_SIZE = AbiLayouts.X86_64.vcpu_info.byteSize();
@@ -51,7 +54,7 @@ final class SharedInfoPage implements SharedInfo, EventWords {
     /** What each vCPU's vcpu_time_info says now, to keep the guest's clock from going back. */
     private final TscClock.Sample[] published = new TscClock.Sample[ArrayEventWords.MAX_VCPUS];
 
-    SharedInfoPage(GuestPhysMemory phys, EventChannels channels, XenClock clock) {
+    public SharedInfoPage(GuestPhysMemory phys, EventChannels channels, XenClock clock) {
         this.phys = phys;
         this.host = phys.host();
         this.page = phys.hypervisorPageOffset(0);
