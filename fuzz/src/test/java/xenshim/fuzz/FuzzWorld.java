@@ -103,6 +103,11 @@ final class FuzzWorld implements AutoCloseable {
         return index == 0 ? dom0Memory.address() + offset : FuzzGuest.ARGS + offset;
     }
 
+    /** The first 8 KiB of domain {@code index}'s argument area ({@link #argumentArea}), to write structs into. */
+    MemorySegment arguments(int index) {
+        return index == 0 ? dom0Memory.asSlice(0, 8192) : guests.get(index - 1).ram().asSlice(FuzzGuest.ARGS, 8192);
+    }
+
     /** Whether domain {@code index} can still make calls: a domain that shut down makes none, as on Xen. */
     boolean running(int index) {
         return !domain(index).state(ShutdownState.KEY).isShuttingDown();
