@@ -46,6 +46,8 @@ final class FuzzGuest {
     /** Host pages that hold a vcpu_info moved there by {@code VCPUOP_register_vcpu_info}. */
     final Set<Long> vcpuInfoPages = new HashSet<>();
     int upcalls;
+    /** Grant refs the guest wrote while they were pinned: their flags are its own until the pin goes. */
+    final Set<Integer> overwrittenWhilePinned = new HashSet<>();
     /** Whether a frame of its grant table was ever mapped into its physmap, where its calls may write it. */
     boolean grantTableExposed;
 
@@ -70,6 +72,19 @@ final class FuzzGuest {
         flat.refresh(1, 0, 0, 0);                  // CR0.PE, no paging: 32-bit flat
         flat64 = new VcpuMemory(phys);
         flat64.refresh(1, 0, 0, 1L << 10);         // EFER.LMA: addresses in full
+    }
+
+    /**
+     * The guest writes grant entry {@code ref} of its table, as a guest may at any time. Overwriting an entry
+     * that is pinned leaves the pin (as on Xen) with whatever flags the guest wrote, so the entry is not held
+     * to the flags rule until its last unpin ({@link #overwrittenWhilePinned}).
+     */
+    void writeGrant(int ref, int flags, int domid, long gfn) {
+        GrantTable table = phys.grantTable();
+        if (table.pin(ref) != 0) {
+            overwrittenWhilePinned.add(ref);
+        }
+        table.writeEntry(ref, flags, domid, gfn);
     }
 
     /** The memory a call of this ABI sees. */

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import xenshim.api.Continuation;
 import xenshim.api.Domain;
-import xenshim.api.GrantTable;
 import xenshim.api.xen.Hypercalls;
 import xenshim.api.xen.XenErrno;
 
@@ -144,8 +143,7 @@ class HypercallFuzzTest {
             int flags = data.consumeInt(0, 0xFFFF) & ~(GTF_reading | GTF_writing);
             int domid = data.consumeBoolean() ? data.consumeInt(0, 2) : data.consumeInt(0, 0xFFFF);
             long gfn = data.consumeInt(0, FuzzGuest.RAM_PAGES + 4);
-            GrantTable table = guest.phys.grantTable();
-            table.writeEntry(ref, flags, domid, gfn);
+            guest.writeGrant(ref, flags, domid, gfn);
         }
     }
 

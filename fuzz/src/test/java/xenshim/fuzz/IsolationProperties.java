@@ -45,7 +45,7 @@ import xenshim.api.xen.XenVersion;
  * <li>a send marks pending, in another domain, only the peer of the sender's own port;</li>
  * <li>a close changes, in another domain, only the peer of the closer's own port;</li>
  * <li>a map or copy of a grant succeeds only for the domain the entry names, and a write only if the
- *     entry is not read-only;</li>
+ *     entry is not read-only, unless the caller holds the entry pinned already ({@link #permitted});</li>
  * <li>every dom0-only operation is refused to a guest with Xen's {@code -EPERM}, and does nothing.</li>
  * </ul>
  *
@@ -55,6 +55,8 @@ import xenshim.api.xen.XenVersion;
 class IsolationProperties {
 
     static final String SEED = "20261207";
+    /** {@code GNTPIN_hstw_mask | GNTPIN_devw_mask}: a pin count that holds the entry writable. */
+    private static final int WRITE_PINS = 0x00FF_00FF;
     private static final StructLayout COPY = AbiLayouts.X86_64.gnttab_copy;
     private static final StructLayout PTR = AbiLayouts.X86_64.gnttab_copy_ptr;
     private static final StructLayout MAP = AbiLayouts.X86_64.gnttab_map_grant_ref;
@@ -179,7 +181,7 @@ class IsolationProperties {
                 }
             }
             case Grant(int granter, int ref, int grantee, boolean readonly, int gfn) ->
-                    world.guests.get(granter - 1).phys.grantTable().writeEntry(ref,
+                    world.guests.get(granter - 1).writeGrant(ref,
                             XenGnttab.GTF_permit_access | (readonly ? XenGnttab.GTF_readonly : 0),
                             world.domain(grantee).domid(), gfn);
             case Copy(int who, int granter, int ref, boolean intoGrant) -> copy(world, isolation, op, who, granter, ref,
@@ -207,8 +209,7 @@ class IsolationProperties {
         put16(a, offset(COPY, "flags"), (short) (intoGrant ? XenGnttab.GNTCOPY_dest_gref : XenGnttab.GNTCOPY_source_gref));
         GrantTable table = world.guests.get(granter - 1).phys.grantTable();
         int flags = table.flags(ref);
-        boolean permitted = (flags & XenGnttab.GTF_type_mask) == XenGnttab.GTF_permit_access
-                && table.domid(ref) == world.domain(who).domid() && (!intoGrant || (flags & XenGnttab.GTF_readonly) == 0);
+        boolean permitted = permitted(world, who, table, ref, intoGrant);
         call(world, isolation, op, who, Hypercalls.__HYPERVISOR_grant_table_op, XenGnttab.GNTTABOP_copy,
                 world.argumentArea(who, 0), 1);
         short status = a.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset(COPY, "status"));
@@ -227,14 +228,31 @@ class IsolationProperties {
         put16(a, offset(MAP, "dom"), (short) world.domain(granter).domid());
         GrantTable table = world.guests.get(granter - 1).phys.grantTable();
         int flags = table.flags(ref);
-        boolean permitted = (flags & XenGnttab.GTF_type_mask) == XenGnttab.GTF_permit_access
-                && table.domid(ref) == world.domain(who).domid() && (readonly || (flags & XenGnttab.GTF_readonly) == 0);
+        boolean permitted = permitted(world, who, table, ref, !readonly);
         call(world, isolation, op, who, Hypercalls.__HYPERVISOR_grant_table_op, XenGnttab.GNTTABOP_map_grant_ref,
                 world.argumentArea(who, 0), 1);
         short status = a.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset(MAP, "status"));
         if (status == XenGnttab.GNTST_okay) {
             assertThat(permitted).as("%s succeeded on entry flags %x domid %d", op, flags, table.domid(ref)).isTrue();
         }
+    }
+
+    /**
+     * Whether {@code who} may reach grant {@code ref} (to write it, if {@code write}): the entry permits access
+     * to it (and is not read-only for a write), or the caller holds it pinned already. A pinned entry is not
+     * checked again but for {@code GTF_readonly} on a first writable pin, as on Xen, whatever its granter wrote
+     * into it since: the granter revokes by ending its grant, which the pin's {@code GTF_reading} stops. Only
+     * dom0 (in-process, auto-translated) can hold a mapping, so a pinned entry is dom0's.
+     */
+    private static boolean permitted(FuzzWorld world, int who, GrantTable table, int ref, boolean write) {
+        int flags = table.flags(ref);
+        boolean writable = !write || (flags & XenGnttab.GTF_readonly) == 0;
+        int pin = table.pin(ref);
+        if (who == 0 && pin != 0) {
+            return writable || (pin & WRITE_PINS) != 0;
+        }
+        return (flags & XenGnttab.GTF_type_mask) == XenGnttab.GTF_permit_access
+                && table.domid(ref) == world.domain(who).domid() && writable;
     }
 
     /** A guest's dom0-only call on {@code target}: -EPERM, and no effect. */

@@ -21,8 +21,9 @@ import xenshim.api.xen.XenEvtchn;
  * <li>Event channels: both ends of every interdomain pair name each other; no port of a table latched
  *     to the compat ABI's 1024 ports is in use beyond them.</li>
  * <li>Grants: every active entry has {@code GTF_reading}, and {@code GTF_writing} exactly while it has
- *     a writable pin; an idle entry has neither (unless the guest can write its table: a table frame
- *     mapped into its physmap, where what it writes is its business); the pins of all tables add up to
+ *     a writable pin; an idle entry has neither (unless the guest wrote the entry while it was pinned, or
+ *     can write its whole table, a frame of it being mapped into its physmap: what it writes there is its
+ *     business, as on Xen); the pins of all tables add up to
  *     the live mappings of all domains; each active entry holds one reference on its frame and nothing
  *     else holds any.</li>
  * <li>Physmaps: no domain holds more pages than its limit.</li>
@@ -117,7 +118,10 @@ final class PlatformInvariants {
                     wrong.add(guest.domain + " grant " + ref + " has device pins " + Integer.toHexString(pin));
                 }
             }
-            if (guest.grantTableExposed) {
+            if (pin == 0) {
+                guest.overwrittenWhilePinned.remove(ref);
+            }
+            if (guest.grantTableExposed || guest.overwrittenWhilePinned.contains(ref)) {
                 continue;
             }
             boolean reading = (flags & GTF_reading) != 0;
