@@ -45,4 +45,19 @@ record StoreView(List<String> lines) {
         int start = line.indexOf(" = \"") + 4;
         return line.substring(start, line.lastIndexOf("\"  ("));
     }
+
+    /**
+     * How many bytes the value of a node line has: the dump escapes {@code \ " \t \n \r} with a backslash
+     * and any other unprintable byte as {@code \ooo}, each one byte of the value.
+     */
+    static int valueBytes(String line) {
+        String value = value(line);
+        int bytes = 0;
+        for (int i = 0; i < value.length(); i++, bytes++) {
+            if (value.charAt(i) == '\\') {
+                i += Character.isDigit(value.charAt(i + 1)) ? 3 : 1;
+            }
+        }
+        return bytes;
+    }
 }
