@@ -12,6 +12,7 @@ import xenshim.api.GrantTable;
 import xenshim.api.PhysMap;
 import xenshim.api.PhysMap.MemoryMapEntry;
 import xenshim.api.SharedInfo;
+import xenshim.api.Upcall;
 import xenshim.api.Vcpus;
 import xenshim.testkit.FakeDomains;
 import xenshim.testkit.TestingTimers;
@@ -45,7 +46,6 @@ final class FuzzGuest {
     private final VcpuMemory flat64;
     /** Host pages that hold a vcpu_info moved there by {@code VCPUOP_register_vcpu_info}. */
     final Set<Long> vcpuInfoPages = new HashSet<>();
-    int upcalls;
     /** Grant refs the guest wrote while they were pinned: their flags are its own until the pin goes. */
     final Set<Integer> overwrittenWhilePinned = new HashSet<>();
     /** Whether a frame of its grant table was ever mapped into its physmap, where its calls may write it. */
@@ -67,7 +67,7 @@ final class FuzzGuest {
         domain.attach(SharedInfo.KEY, watched(sharedInfo));
         domain.state(Vcpus.KEY).setOnline(VCPUS);
         channels.setMaxVcpus(VCPUS);
-        channels.bind(sharedInfo, vcpu -> upcalls++);
+        channels.bind(sharedInfo, Upcall.NONE);      // no CPU to interrupt: events stay in the words
         flat = new VcpuMemory(phys);
         flat.refresh(1, 0, 0, 0);                  // CR0.PE, no paging: 32-bit flat
         flat64 = new VcpuMemory(phys);

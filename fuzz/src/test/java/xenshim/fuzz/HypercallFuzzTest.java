@@ -5,6 +5,7 @@ import static xenshim.api.xen.XenGnttab.GTF_writing;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,9 +123,9 @@ class HypercallFuzzTest {
         for (int who = 0; who <= 2; who++) {
             byte[] bytes = data.consumeBytes(data.consumeInt(0, SEED_BYTES));
             if (who == 0) {
-                world.dom0Memory.asSlice(0, bytes.length).copyFrom(java.lang.foreign.MemorySegment.ofArray(bytes));
+                world.dom0Memory.asSlice(0, bytes.length).copyFrom(MemorySegment.ofArray(bytes));
             } else {
-                java.lang.foreign.MemorySegment.copy(bytes, 0, world.guests.get(who - 1).ram(), ValueLayout.JAVA_BYTE,
+                MemorySegment.copy(bytes, 0, world.guests.get(who - 1).ram(), ValueLayout.JAVA_BYTE,
                         FuzzGuest.ARGS, bytes.length);
             }
         }

@@ -11,14 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.From;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 import xenshim.api.Domain;
 import xenshim.api.EventChannels;
 import xenshim.api.EventChannels.PortStatus;
@@ -49,12 +43,12 @@ import xenshim.api.xen.XenVersion;
  * <li>every dom0-only operation is refused to a guest with Xen's {@code -EPERM}, and does nothing.</li>
  * </ul>
  *
- * <p>The xenstore side of isolation (permissions) is {@link StoreIsolationProperties}. The seed is fixed, so
- * the normal run is the same every time; {@code -Djqwik.tries.default=N} runs more sequences (README).
+ * <p>The xenstore side of isolation (permissions) is {@link StoreIsolationProperties}. The sequences are
+ * {@link RandomSequences}: a fixed seed, so the normal run is the same every time; {@code -Disolation.tries=N}
+ * runs more (README).
  */
 class IsolationProperties {
 
-    static final String SEED = "20261207";
     /** {@code GNTPIN_hstw_mask | GNTPIN_devw_mask}: a pin count that holds the entry writable. */
     private static final int WRITE_PINS = 0x00FF_00FF;
     private static final StructLayout COPY = AbiLayouts.X86_64.gnttab_copy;
@@ -94,27 +88,28 @@ class IsolationProperties {
 
     static final int DOM0_ONLY_KINDS = 8;
 
-    @Provide
-    Arbitrary<Op> operations() {
-        Arbitrary<Integer> who = Arbitraries.integers().between(0, 2);
-        Arbitrary<Integer> guest = Arbitraries.integers().between(1, 2);
-        Arbitrary<Integer> port = Arbitraries.integers().between(0, 12);
-        Arbitrary<Integer> ref = Arbitraries.integers().between(0, 7);
-        return Arbitraries.oneOf(
-                Combinators.combine(who, who).as(AllocUnbound::new),
-                Combinators.combine(who, who, port).as(BindInterdomain::new),
-                Combinators.combine(who, port).as(Send::new),
-                Combinators.combine(who, port).as(Close::new),
-                Combinators.combine(guest, ref, who, Arbitraries.of(true, false),
-                        Arbitraries.integers().between(0, FuzzGuest.RAM_PAGES - 1)).as(Grant::new),
-                Combinators.combine(who, guest, ref, Arbitraries.of(true, false)).as(Copy::new),
-                Combinators.combine(who, guest, ref, Arbitraries.of(true, false)).as(MapGrant::new),
-                Combinators.combine(guest, Arbitraries.integers().between(0, DOM0_ONLY_KINDS - 1), who)
-                        .as(Dom0Only::new));
+    /** One operation: each kind as likely as the others, domains, ports and refs among the few that matter. */
+    static Op operation(Random random) {
+        int who = random.nextInt(3);
+        return switch (random.nextInt(8)) {
+            case 0 -> new AllocUnbound(who, random.nextInt(3));
+            case 1 -> new BindInterdomain(who, random.nextInt(3), random.nextInt(13));
+            case 2 -> new Send(who, random.nextInt(13));
+            case 3 -> new Close(who, random.nextInt(13));
+            case 4 -> new Grant(1 + random.nextInt(2), random.nextInt(8), who, random.nextBoolean(),
+                    random.nextInt(FuzzGuest.RAM_PAGES));
+            case 5 -> new Copy(who, 1 + random.nextInt(2), random.nextInt(8), random.nextBoolean());
+            case 6 -> new MapGrant(who, 1 + random.nextInt(2), random.nextInt(8), random.nextBoolean());
+            default -> new Dom0Only(1 + random.nextInt(2), random.nextInt(DOM0_ONLY_KINDS), who);
+        };
     }
 
-    @Property(seed = SEED)
-    void noDomainReachesWhatItWasNotGiven(@ForAll @Size(min = 1, max = 40) List<@From("operations") Op> ops) {
+    @Test
+    void noDomainReachesWhatItWasNotGiven() {
+        RandomSequences.forAll(40, IsolationProperties::operation, IsolationProperties::run);
+    }
+
+    private static void run(List<Op> ops) {
         try (FuzzWorld world = new FuzzWorld()) {
             MemoryIsolation isolation = new MemoryIsolation(world);
             try {

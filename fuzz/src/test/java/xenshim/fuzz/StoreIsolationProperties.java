@@ -5,14 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.From;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 import xenshim.xenstore.XsClient;
 import xenshim.xenstore.XsException;
 import xenshim.xenstore.XsPerm;
@@ -22,7 +16,8 @@ import xenshim.xenstore.Xenstored;
 
 /**
  * Across random sequences of xenstore requests (read, write, mkdir, rm, set_perms) by dom0 and two guests
- * (on their rings), a guest never reads or changes a node its permissions do not allow. The permissions
+ * (on their rings; {@link RandomSequences}), a guest never reads or changes a node its permissions do not
+ * allow. The permissions
  * are checked against xenstored's rule ({@code perm_for_conn}): the owner (first entry) has every access,
  * another domain has the access of the entry naming it, else the first entry's; dom0 has all. Before each
  * request dom0 reads what the node's permissions are; after it:
@@ -50,16 +45,18 @@ class StoreIsolationProperties {
     record Request(int who, Kind kind, int path, int perms) {
     }
 
-    @Provide
-    Arbitrary<Request> requests() {
-        return Combinators.combine(Arbitraries.of(0, 1, 2), Arbitraries.of(Kind.class),
-                Arbitraries.integers().between(0, PATHS.length - 1), Arbitraries.integers().between(0, PERMS.size() - 1))
-                .as((who, kind, path, perms) -> new Request(DOMAINS[who], kind, path, perms));
+    static Request request(Random random) {
+        Kind[] kinds = Kind.values();
+        return new Request(DOMAINS[random.nextInt(DOMAINS.length)], kinds[random.nextInt(kinds.length)],
+                random.nextInt(PATHS.length), random.nextInt(PERMS.size()));
     }
 
-    @Property(seed = IsolationProperties.SEED)
-    void noGuestReadsOrChangesANodeItsPermissionsDoNotAllow(
-            @ForAll @Size(min = 1, max = 30) List<@From("requests") Request> requests) {
+    @Test
+    void noGuestReadsOrChangesANodeItsPermissionsDoNotAllow() {
+        RandomSequences.forAll(30, StoreIsolationProperties::request, StoreIsolationProperties::run);
+    }
+
+    private static void run(List<Request> requests) {
         Xenstored xs = new Xenstored();
         try (XsClient dom0 = xs.client()) {
             seed(dom0);
