@@ -1,0 +1,112 @@
+package xenshim.x86.unicorn;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.ReentrantLock;
+import xenshim.api.GuestAtomics;
+
+/**
+ * The software CPU's {@link GuestAtomics}: a host thread's read-modify-write of guest memory never falls
+ * inside a guest instruction, because the engine runs the guest only while holding a lock that the
+ * operation takes too.
+ *
+ * <p>Why a lock: Unicorn 2.0.1 runs QEMU's TCG without {@code CF_PARALLEL} (no API turns it on), so a
+ * guest's {@code lock btr/bts/cmpxchg/xadd} is emulated as a load and then a store. A host thread's
+ * atomic between the two is lost when the guest stores what it loaded. {@link UnicornCpu#run()} holds the
+ * lock for exactly the time it is inside {@code uc_emu_start} ({@link #beginRun}, {@link #endRun}), and
+ * not between runs, in handlers or while the vCPU thread sleeps, so waiting for it is waiting for the
+ * guest to reach the end of a translated block.
+ *
+ * <p>An operation from another thread tries the lock; if the guest runs, it kicks the engine (the block
+ * start stop: within microseconds, and sticky, so it is never lost) and waits. The lock is fair, so the
+ * vCPU thread, queued to run again, does not retake it before the waiting host thread; and a kick that
+ * arrives after the run ended only makes the next run return at once. The thread that runs the engine
+ * operates directly: between runs the guest does not execute, and inside a run it is in a hook, between
+ * two instructions.
+ *
+ * <p>The lock is held for one memory operation and nothing else, so it cannot be part of a deadlock: a
+ * host thread may hold its own locks around an operation, and the engine's hooks, which run under the
+ * lock, must never take a lock such a thread holds (the runtime's hooks only queue exits).
+ */
+final class RunExclusion implements GuestAtomics {
+
+    private final ReentrantLock lock = new ReentrantLock(true);
+    private final UnicornCpu cpu;
+    /** The thread that last entered {@link UnicornCpu#run()}: the vCPU thread. */
+    private volatile Thread runner;
+
+    RunExclusion(UnicornCpu cpu) {
+        this.cpu = cpu;
+    }
+
+    /** Before {@code uc_emu_start}: waits for a host operation in progress or queued. */
+    void beginRun() {
+        runner = Thread.currentThread();
+        lock.lock();
+    }
+
+    /** After {@code uc_emu_start} returned. */
+    void endRun() {
+        lock.unlock();
+    }
+
+    /** Whether the calling thread runs the engine (a handler between runs, or a hook): no lock needed. */
+    private boolean onRunner() {
+        return Thread.currentThread() == runner;
+    }
+
+    /**
+     * Takes the lock, stopping the guest if it runs. A free lock is taken at once unless a thread waits
+     * for it (the vCPU thread to run again, or another host thread): then this one queues too, fairly,
+     * and kicks the guest that will have run by its turn, so neither side starves the other.
+     */
+    private void stopGuest() {
+        if (lock.hasQueuedThreads() || !lock.tryLock()) {
+            cpu.kick();
+            lock.lock();
+        }
+    }
+
+    @Override
+    public int getAndBitwiseOr(MemorySegment memory, long offset, int bits) {
+        if (onRunner()) {
+            return HARDWARE.getAndBitwiseOr(memory, offset, bits);
+        }
+        stopGuest();
+        try {
+            return HARDWARE.getAndBitwiseOr(memory, offset, bits);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int getAndBitwiseAnd(MemorySegment memory, long offset, int bits) {
+        if (onRunner()) {
+            return HARDWARE.getAndBitwiseAnd(memory, offset, bits);
+        }
+        stopGuest();
+        try {
+            return HARDWARE.getAndBitwiseAnd(memory, offset, bits);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int compareAndExchange(MemorySegment memory, long offset, int expected, int update) {
+        if (onRunner()) {
+            return HARDWARE.compareAndExchange(memory, offset, expected, update);
+        }
+        stopGuest();
+        try {
+            return HARDWARE.compareAndExchange(memory, offset, expected, update);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "software CPU atomics (the guest stopped between instructions)";
+    }
+}
