@@ -1,6 +1,7 @@
 package xenshim.x86.unicorn;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import xenshim.api.GuestAtomics;
 
@@ -17,9 +18,13 @@ import xenshim.api.GuestAtomics;
  * guest to reach the end of a translated block.
  *
  * <p>An operation from another thread tries the lock; if the guest runs, it kicks the engine (the block
- * start stop: within microseconds, and sticky, so it is never lost) and waits. The lock is fair, so the
- * vCPU thread, queued to run again, does not retake it before the waiting host thread; and a kick that
- * arrives after the run ended only makes the next run return at once. The thread that runs the engine
+ * start stop: within microseconds) and waits. The lock is fair, so the vCPU thread, queued to run again,
+ * does not retake it before the waiting host thread. A kick is sticky but taken by the first run that
+ * returns after it, which may be a run that ended for another reason (an {@code out}) before the host
+ * thread queued for the lock: so while a host thread waits, every run that begins kicks itself again and
+ * stops at its first block. (Without that, a guest spinning without exits held a shared timer thread for
+ * a second, and another guest's timer events with it.) A kick that arrives after a run ended only makes
+ * the next run return at once. The thread that runs the engine
  * operates directly: between runs the guest does not execute, and inside a run it is in a hook, between
  * two instructions.
  *
@@ -31,6 +36,8 @@ final class RunExclusion implements GuestAtomics {
 
     private final ReentrantLock lock = new ReentrantLock(true);
     private final UnicornCpu cpu;
+    /** Host threads between their kick and taking the lock. */
+    private final AtomicInteger waiting = new AtomicInteger();
     /** The thread that last entered {@link UnicornCpu#run()}: the vCPU thread. */
     private volatile Thread runner;
 
@@ -38,10 +45,17 @@ final class RunExclusion implements GuestAtomics {
         this.cpu = cpu;
     }
 
-    /** Before {@code uc_emu_start}: waits for a host operation in progress or queued. */
+    /**
+     * Before {@code uc_emu_start}: waits for a host operation in progress or queued; if a host thread is
+     * still on its way to the lock, kicks this run so that it stops at its first block (that thread's own
+     * kick may have been taken by the run before, ended for another reason).
+     */
     void beginRun() {
         runner = Thread.currentThread();
         lock.lock();
+        if (waiting.get() > 0) {
+            cpu.kick();
+        }
     }
 
     /** After {@code uc_emu_start} returned. */
@@ -55,14 +69,20 @@ final class RunExclusion implements GuestAtomics {
     }
 
     /**
-     * Takes the lock, stopping the guest if it runs. A free lock is taken at once unless a thread waits
-     * for it (the vCPU thread to run again, or another host thread): then this one queues too, fairly,
-     * and kicks the guest that will have run by its turn, so neither side starves the other.
+     * Takes the lock, stopping the guest if it runs. A free lock is taken at once, even if the vCPU
+     * thread is queued to run again: a sender's next bit (an event is up to three) then costs no second
+     * handoff to the vCPU thread and back, which on a loaded host is a scheduler wake-up each way.
      */
     private void stopGuest() {
-        if (lock.hasQueuedThreads() || !lock.tryLock()) {
+        if (lock.tryLock()) {
+            return;
+        }
+        waiting.incrementAndGet(); // before the kick: a run that begins after it sees this and stops at once
+        try {
             cpu.kick();
             lock.lock();
+        } finally {
+            waiting.decrementAndGet();
         }
     }
 
