@@ -18,15 +18,18 @@ import xenshim.api.GuestAtomics;
  * guest to reach the end of a translated block.
  *
  * <p>An operation from another thread tries the lock; if the guest runs, it kicks the engine (the block
- * start stop: within microseconds) and waits. The lock is fair, so the vCPU thread, queued to run again,
- * does not retake it before the waiting host thread. A kick is sticky but taken by the first run that
- * returns after it, which may be a run that ended for another reason (an {@code out}) before the host
+ * start stop: within microseconds) and waits. The vCPU thread does not retake the lock while a host thread
+ * is on its way to it, and the lock is fair for the threads that sleep on it. Both sides spin up to
+ * {@link #SPIN_NANOS} before they sleep: the handoff is then microseconds where a sleep on each side put
+ * two scheduler wake-ups (milliseconds on a loaded host) on the path of every event a backend or timer
+ * sends, enough for a guest waiting 10 ms for a timer to miss it. A kick is sticky but taken by the first
+ * run that returns after it, which may be a run that ended for another reason (an {@code out}) before the host
  * thread queued for the lock: so while a host thread waits, every run that begins kicks itself again and
  * stops at its first block. (Without that, a guest spinning without exits held a shared timer thread for
  * a second, and another guest's timer events with it.) A kick that arrives after a run ended only makes
- * the next run return at once. The thread that runs the engine
- * operates directly: between runs the guest does not execute, and inside a run it is in a hook, between
- * two instructions.
+ * the next run return at once. Inside a run, a hook (between two instructions) operates directly;
+ * between runs the vCPU thread takes the lock like any other, uncontended but for another host
+ * operation (it never waits for a guest: it is the one that would run it).
  *
  * <p>The lock is held for one memory operation and nothing else, so it cannot be part of a deadlock: a
  * host thread may hold its own locks around an operation, and the engine's hooks, which run under the
@@ -34,25 +37,37 @@ import xenshim.api.GuestAtomics;
  */
 final class RunExclusion implements GuestAtomics {
 
+    /** How long either side spins for the other before it sleeps on the lock. */
+    private static final long SPIN_NANOS = 50_000;
+
     private final ReentrantLock lock = new ReentrantLock(true);
     private final UnicornCpu cpu;
     /** Host threads between their kick and taking the lock. */
     private final AtomicInteger waiting = new AtomicInteger();
-    /** The thread that last entered {@link UnicornCpu#run()}: the vCPU thread. */
-    private volatile Thread runner;
 
     RunExclusion(UnicornCpu cpu) {
         this.cpu = cpu;
     }
 
     /**
-     * Before {@code uc_emu_start}: waits for a host operation in progress or queued; if a host thread is
-     * still on its way to the lock, kicks this run so that it stops at its first block (that thread's own
-     * kick may have been taken by the run before, ended for another reason).
+     * Before {@code uc_emu_start}: waits for a host operation in progress or on its way, spinning a little
+     * first (a host operation is nanoseconds once the guest stopped; sleeping would add a scheduler
+     * wake-up, milliseconds on a loaded host, to every event a host thread sends). If a host thread is
+     * still on its way to the lock after that, kicks this run so that it stops at its first block: that
+     * thread's own kick may have been taken by the run before, ended for another reason.
      */
     void beginRun() {
-        runner = Thread.currentThread();
-        lock.lock();
+        long until = 0;
+        while (waiting.get() > 0 || !lock.tryLock()) {
+            long now = System.nanoTime();
+            if (until == 0) {
+                until = now + SPIN_NANOS;
+            } else if (now - until > 0) {
+                lock.lock();
+                break;
+            }
+            Thread.onSpinWait();
+        }
         if (waiting.get() > 0) {
             cpu.kick();
         }
@@ -63,9 +78,9 @@ final class RunExclusion implements GuestAtomics {
         lock.unlock();
     }
 
-    /** Whether the calling thread runs the engine (a handler between runs, or a hook): no lock needed. */
+    /** Whether the calling thread runs the guest: a hook, between two instructions, so no lock is needed. */
     private boolean onRunner() {
-        return Thread.currentThread() == runner;
+        return lock.isHeldByCurrentThread();
     }
 
     /**
@@ -80,7 +95,14 @@ final class RunExclusion implements GuestAtomics {
         waiting.incrementAndGet(); // before the kick: a run that begins after it sees this and stops at once
         try {
             cpu.kick();
-            lock.lock();
+            long until = System.nanoTime() + SPIN_NANOS; // the guest stops within microseconds: spin, then sleep
+            while (!lock.tryLock()) {
+                if (System.nanoTime() - until > 0) {
+                    lock.lock();
+                    break;
+                }
+                Thread.onSpinWait();
+            }
         } finally {
             waiting.decrementAndGet();
         }

@@ -427,7 +427,7 @@ public final class UnicornCpu implements AutoCloseable {
      * the guest's {@code lock btr} is a load then a store, and a host atomic between the two is lost.
      * These operations wait until the guest is between instructions: {@link #run()} holds their lock
      * only while inside {@code uc_emu_start}, and they {@link #kick()} a running guest to get it (see
-     * {@link RunExclusion}). The thread that calls {@code run()} operates directly.
+     * {@link RunExclusion}). A hook operates directly; the vCPU thread between runs never waits for a guest.
      */
     public GuestAtomics guestAtomics() {
         return exclusion;
