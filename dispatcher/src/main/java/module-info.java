@@ -8,6 +8,7 @@ module xenshim.dispatcher {
     requires jdk.jfr;
 
     exports xenshim.dispatcher;
+    exports xenshim.dispatcher.record;
 
     uses xenshim.api.HypercallHandler;
     uses com.google.inject.Module;

@@ -10,6 +10,8 @@ module xenshim.x86 {
     requires ch.qos.logback.classic;
     requires jdk.management;
     requires jdk.jfr;
+    requires jdk.net;
+    requires jdk.security.auth;
 
     exports xenshim.x86;
 

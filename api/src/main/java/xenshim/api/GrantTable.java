@@ -39,7 +39,8 @@ import xenshim.api.xen.XenGnttab;
  * {@code GNTST_general_error}, "unstable"), clearing them an atomic AND. So a guest that revokes a grant
  * with the documented compare-and-set on the flags (succeeding only while neither bit is set) cannot
  * revoke it while it is mapped, and one that overwrites the entry anyway leaves the mapping in place, as
- * on Xen: an active entry is not checked again until its last unpin.
+ * on Xen: an active entry is not checked again until its last unpin. Both go through the domain's
+ * {@link GuestAtomics}, so they are atomic against a guest on the software CPU too.
  *
  * <p>An active entry holds one reference on its frame ({@link ForeignFrames#get}) from its first pin to
  * its last, so a granted page that is mapped or being copied is never freed under its user. (Xen takes
@@ -95,6 +96,8 @@ public final class GrantTable {
     private final int maxFrames;
     private final FrameMemory memory;
     private final ForeignFrames ram;
+    /** Every update of an entry's flags, innermost (under {@link #lock}). */
+    private final GuestAtomics atomics;
     private final MemorySegment[] frames;
     /** Active entries by frame and index, allocated as the table grows. */
     private final int[][] pin;
@@ -117,6 +120,14 @@ public final class GrantTable {
      *                                  {@code opt_max_grant_frames} (64), which Xen refuses too
      */
     public GrantTable(int maxFrames, FrameMemory memory, ForeignFrames ram) {
+        this(maxFrames, memory, ram, GuestAtomics.HARDWARE);
+    }
+
+    /**
+     * A table whose frames the guest's CPU changes as {@code atomics} says: its flag updates go through it
+     * (the software CPU's guest is not atomic against a host thread otherwise; see {@link GuestAtomics}).
+     */
+    public GrantTable(int maxFrames, FrameMemory memory, ForeignFrames ram, GuestAtomics atomics) {
         if (maxFrames < XenGnttab.INITIAL_NR_GRANT_FRAMES || maxFrames > XenGnttab.DEFAULT_MAX_GRANT_FRAMES) {
             throw new IllegalArgumentException("max grant frames " + maxFrames + " is not 1.."
                     + XenGnttab.DEFAULT_MAX_GRANT_FRAMES);
@@ -124,6 +135,7 @@ public final class GrantTable {
         this.maxFrames = maxFrames;
         this.memory = Objects.requireNonNull(memory);
         this.ram = Objects.requireNonNull(ram);
+        this.atomics = Objects.requireNonNull(atomics);
         this.frames = new MemorySegment[maxFrames];
         this.pin = new int[maxFrames][];
         this.mapper = new int[maxFrames][];
@@ -401,7 +413,7 @@ public final class GrantTable {
                 }
                 update |= GTF_writing;
             }
-            int seen = (int) WORD.compareAndExchange(frame, offset, word, update);
+            int seen = atomics.compareAndExchange(frame, offset, word, update);
             if (seen == word) {
                 return GNTST_okay;
             }
@@ -422,7 +434,7 @@ public final class GrantTable {
             clear |= GTF_reading;
         }
         if (clear != 0) {
-            WORD.getAndBitwiseAnd(frames[frameOf(ref)], offsetOf(ref), ~clear);
+            atomics.getAndBitwiseAnd(frames[frameOf(ref)], offsetOf(ref), ~clear);
         }
     }
 

@@ -1,14 +1,18 @@
 package xenshim.dispatcher;
 
 import com.google.inject.AbstractModule;
+import com.google.inject.ConfigurationException;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Module;
+import com.google.inject.ProvisionException;
 import com.google.inject.Stage;
+import com.google.inject.spi.Message;
 import java.lang.module.ResolvedModule;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +40,8 @@ public final class Discovery {
     private final ModuleLayer layer;
     private PlatformServices services = PlatformServices.none();
     private boolean layerOnly;
+    /** The only modules whose providers count; null for all. */
+    private Set<String> onlyModules;
     private final Map<Integer, String> winners = new HashMap<>();
 
     private Discovery(ModuleLayer layer) {
@@ -62,6 +68,40 @@ public final class Discovery {
     public Discovery layerOnly() {
         this.layerOnly = true;
         return this;
+    }
+
+    /**
+     * Only the providers of the named modules (handlers and Guice modules alike): a shim made of some of
+     * the layer's modules, as {@code xenshim swap --builtin} makes one.
+     *
+     * @throws TableBuildException naming the module, if one of them is not in the layer or provides no
+     *         handler
+     */
+    public Discovery only(Collection<String> modules) {
+        List<String> unknown = new ArrayList<>();
+        for (String name : modules) {
+            boolean handlers = layer.findModule(name).map(m -> m.getDescriptor() != null
+                    && m.getDescriptor().provides().stream()
+                    .anyMatch(p -> p.service().equals(HypercallHandler.class.getName()))).orElse(false);
+            if (!handlers) {
+                unknown.add(name);
+            }
+        }
+        if (!unknown.isEmpty() || modules.isEmpty()) {
+            throw new TableBuildException((modules.isEmpty() ? "name at least one module"
+                    : "no handler module " + String.join(", ", unknown))
+                    + "; the handler modules are " + String.join(", ", handlerModules()));
+        }
+        this.onlyModules = Set.copyOf(modules);
+        return this;
+    }
+
+    /** The modules of the layer and its parents that provide handlers, sorted. */
+    private List<String> handlerModules() {
+        return ServiceLoader.load(layer, HypercallHandler.class).stream()
+                .map(p -> p.type().getModule())
+                .filter(m -> m.isNamed() && layer.findModule(m.getName()).orElse(null) == m)
+                .map(java.lang.Module::getName).distinct().sorted().toList();
     }
 
     /** Slot {@code nr} goes to the provider whose module or class is {@code moduleOrClass}. */
@@ -152,6 +192,9 @@ public final class Discovery {
      */
     private boolean inScope(Class<?> type) {
         java.lang.Module module = type.getModule();
+        if (onlyModules != null && !onlyModules.contains(module.getName())) {
+            return false;
+        }
         if (layerOnly) {
             return module.getLayer() == layer;
         }
@@ -166,7 +209,7 @@ public final class Discovery {
             try {
                 return injector().getInstance(type);
             } catch (RuntimeException e) {
-                throw new TableBuildException("cannot construct handler " + Provider.of(type) + ": " + e.getMessage(), e);
+                throw new TableBuildException("cannot construct handler " + Provider.of(type) + ": " + guiceMessage(e), e);
             }
         }
 
@@ -192,6 +235,23 @@ public final class Discovery {
             }
             return injector;
         }
+    }
+
+    /**
+     * What Guice says went wrong, without its legend: the exception a constructor threw, or Guice's own
+     * error messages (a missing binding).
+     */
+    private static String guiceMessage(RuntimeException e) {
+        if (e instanceof ProvisionException provision && provision.getCause() != null) {
+            return "its constructor threw " + provision.getCause();
+        }
+        Collection<Message> messages = switch (e) {
+            case ProvisionException p -> p.getErrorMessages();
+            case ConfigurationException c -> c.getErrorMessages();
+            default -> List.of();
+        };
+        return messages.isEmpty() ? e.getMessage()
+                : String.join("; ", messages.stream().map(Message::getMessage).toList());
     }
 
     private static final class PlatformModule extends AbstractModule {

@@ -41,6 +41,8 @@ public final class HypercallPage {
     private volatile HypercallTable current;
     /** Fault injection rules; null (the default) when none are installed, and then a call reads only this. */
     private volatile FaultInjection faults;
+    /** What sees every entry ({@code run --record}); null (the default) when none, and then a call reads only this. */
+    private volatile CallTap tap;
     /**
      * The last table retired while calls may still run in it; a hint for {@link #drainPending}. Weak, so
      * that the page never keeps a retired shim (and its class loader) alive: whoever awaits the table holds
@@ -88,6 +90,25 @@ public final class HypercallPage {
         return faults;
     }
 
+    /**
+     * Sets what sees every entry from now on ({@link CallTap}), replacing any set, or removes it
+     * ({@code null}). Safe while calls run: a call already entered finishes with the tap it saw.
+     *
+     * @return the tap set before, or null
+     */
+    public CallTap tap(CallTap newTap) {
+        synchronized (lock) {
+            CallTap before = tap;
+            tap = newTap;
+            return before;
+        }
+    }
+
+    /** The tap set, or null. */
+    public CallTap tap() {
+        return tap;
+    }
+
     /** How many tables are saved under the installed one. */
     public int depth() {
         synchronized (lock) {
@@ -105,7 +126,8 @@ public final class HypercallPage {
      *
      * <p>With {@link #injectFaults fault injection} rules installed, a call one of them
      * fails returns {@code -errno} without entering a table; with none, the rules cost a
-     * read of one null field.
+     * read of one null field. So does a {@link #tap(CallTap) tap}: with one set, it sees
+     * every entry (and the faulted ones) and wraps the context the handler gets.
      *
      * <p>Entering writes only the calling thread's own record: the table's number
      * goes in the record's slot for this nesting depth, and is cleared on return;
@@ -155,9 +177,25 @@ public final class HypercallPage {
                 if (event != null) {
                     event.ranIn("fault injection");
                 }
+                CallTap tapping = tap;
+                if (tapping != null) {
+                    tapping.faulted(ctx, nr, a0, a1, a2, a3, a4, injected);
+                }
                 return injected;
             }
         }
+        CallTap tapping = tap;
+        if (tapping != null) {
+            // the tap runs the entry on the calling thread (CallTap), whose record this is
+            return tapping.call(ctx, nr, a0, a1, a2, a3, a4,
+                    seen -> enterTable(caller, seen, nr, a0, a1, a2, a3, a4, event));
+        }
+        return enterTable(caller, ctx, nr, a0, a1, a2, a3, a4, event);
+    }
+
+    /** The call by {@code caller}'s thread on the table it enters (past fault injection and the tap). */
+    private long enterTable(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3,
+                            long a4, HypercallEvent event) {
         int depth = caller.depth;
         HypercallTable table;
         for (;;) {

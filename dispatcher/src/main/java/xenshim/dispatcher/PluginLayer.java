@@ -16,10 +16,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import xenshim.api.HypercallHandler;
 import xenshim.dispatcher.jfr.PluginLoadEvent;
 
 /**
@@ -111,7 +113,27 @@ public final class PluginLayer {
         }
     }
 
-    /** The dispatcher's module and every module it reads, transitively: the JDK's, the api, Guice, SLF4J. */
+    /**
+     * The jar a plugin module was loaded from: for naming it in errors and listings. Empty for a module
+     * of the boot layer (a built-in one) or one that was not loaded from a file.
+     */
+    public static Optional<Path> jarOf(Module module) {
+        if (!module.isNamed() || module.getLayer() == null || module.getLayer() == ModuleLayer.boot()) {
+            return Optional.empty();
+        }
+        return module.getLayer().configuration().findModule(module.getName())
+                .flatMap(resolved -> resolved.reference().location())
+                .filter(uri -> "file".equals(uri.getScheme()))
+                .map(Path::of);
+    }
+
+    /**
+     * The dispatcher's module and every module it reads, transitively: the JDK's, the api, Guice, SLF4J;
+     * but not a handler module (one that provides {@code HypercallHandler}), which is a shim's code, not
+     * the platform's, and which a new version may shadow. Guice is an automatic module and so reads every
+     * module of the boot layer, the built-in handler modules too: without leaving them out, no built-in
+     * handler module could have a new version.
+     */
     private static Set<String> systemModules() {
         Set<String> names = new HashSet<>();
         Deque<ResolvedModule> todo = new ArrayDeque<>();
@@ -122,11 +144,16 @@ public final class PluginLayer {
         self.getLayer().configuration().findModule(self.getName()).ifPresent(todo::add);
         while (!todo.isEmpty()) {
             ResolvedModule module = todo.pop();
-            if (names.add(module.name())) {
+            if (!providesHandlers(module) && names.add(module.name())) {
                 todo.addAll(module.reads());
             }
         }
         return Set.copyOf(names);
+    }
+
+    private static boolean providesHandlers(ResolvedModule module) {
+        return module.reference().descriptor().provides().stream()
+                .anyMatch(p -> p.service().equals(HypercallHandler.class.getName()));
     }
 
     private static List<Path> jars(Path folder) {

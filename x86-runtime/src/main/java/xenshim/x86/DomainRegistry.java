@@ -1,5 +1,7 @@
 package xenshim.x86;
 
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import xenshim.api.Domain;
@@ -19,6 +21,11 @@ public final class DomainRegistry implements DomainDirectory {
 
     public void remove(Domain domain) {
         domains.remove(domain.domid(), domain);
+    }
+
+    /** The domains now, in id order. */
+    public List<Domain> all() {
+        return domains.values().stream().sorted(Comparator.comparingInt(Domain::domid)).toList();
     }
 
     @Override

@@ -1,9 +1,12 @@
 package xenshim.x86;
 
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Map;
+import java.util.UUID;
 import xenshim.api.Domain;
 import xenshim.api.DomainDirectory;
+import xenshim.api.DomainType;
 import xenshim.api.GuestConsole;
 import xenshim.api.VcpuTimers;
 import xenshim.api.XenClock;
@@ -29,16 +32,29 @@ public final class Platform {
     private final XenVersionInfo version;
     private final GuestConsole console;
     private final DomainRegistry domains = new DomainRegistry();
-    private final PlatformTime time = PlatformTime.shared();
+    private final PlatformTime time;
 
     private final Domain dom0 = Domain.localDom0();
     private final LocalEvents dom0Events;
     private final Xenstored xenstore = new Xenstored();
 
-    /** A platform whose registry holds its one in-process dom0. */
+    /** A platform whose registry holds its one in-process dom0, on the process's platform time. */
     public Platform(XenVersionInfo version, GuestConsole console) {
+        this(version, console, PlatformTime.shared());
+    }
+
+    /**
+     * A platform on a clock and timers of its own: one that tells a recording what each call read
+     * ({@code run --record}), or a replay's pinned clock. dom0 has the vCPU timers every domain has on Xen,
+     * on that clock, so that a backend's {@code set_timer_op} or {@code VCPUOP_set_singleshot_timer} arms
+     * one (its {@code VIRQ_TIMER} comes as an event to {@link #dom0Events()}) rather than failing for want
+     * of them.
+     */
+    public Platform(XenVersionInfo version, GuestConsole console, PlatformTime time) {
         this.version = version;
         this.console = console;
+        this.time = java.util.Objects.requireNonNull(time);
+        dom0.attach(VcpuTimers.KEY, new VcpuTimers(dom0, time.clock(), time));
         domains.add(dom0);
         dom0Events = LocalEvents.bind(dom0);
     }
@@ -69,7 +85,17 @@ public final class Platform {
      * @throws IllegalStateException if the id is taken
      */
     public Domain newGuest(int domid) {
-        Domain domain = Domain.guest(domid);
+        return newGuest(domid, UUID.randomUUID());
+    }
+
+    /**
+     * A new guest domain with the given toolstack handle ({@code xen_domain_handle_t}), as
+     * {@link #newGuest(int)} makes one: for a replay, whose domains are the recorded ones.
+     *
+     * @throws IllegalStateException if the id is taken
+     */
+    public Domain newGuest(int domid, UUID handle) {
+        Domain domain = new Domain(domid, false, DomainType.HVM, handle);
         domain.attach(VcpuTimers.KEY, new VcpuTimers(domain, time.clock(), time));
         domains.add(domain);
         return domain;
@@ -112,5 +138,16 @@ public final class Platform {
         Discovery discovery = Discovery.in(layer).services(services());
         winners.forEach(discovery::prefer);
         return discovery.build(plugins == null ? "built-in" : "built-in+" + plugins.getFileName());
+    }
+
+    /**
+     * The table of some of the boot layer's handler modules only: a reduced shim, as
+     * {@code xenshim swap --builtin xenshim.handlers.version,...} installs.
+     *
+     * @throws xenshim.dispatcher.TableBuildException naming a module that is not a built-in handler module
+     */
+    public HypercallTable builtinTable(Collection<String> modules) {
+        return Discovery.inBootLayer().only(modules).services(services())
+                .build("built-in:" + String.join(",", modules));
     }
 }

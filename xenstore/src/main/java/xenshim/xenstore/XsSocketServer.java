@@ -2,15 +2,12 @@ package xenshim.xenstore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -38,10 +35,6 @@ public final class XsSocketServer implements AutoCloseable {
     private final Set<SocketConnection> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
 
-    /** {@code st_mode}'s file type bits, and a socket's ({@code <sys/stat.h>}). */
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFSOCK = 0140000;
-
     private XsSocketServer(Xenstored xs, Path path, ServerSocketChannel server) {
         this.xs = xs;
         this.path = path;
@@ -56,40 +49,9 @@ public final class XsSocketServer implements AutoCloseable {
      * appears at {@code path}.
      */
     public static XsSocketServer start(Xenstored xs, Path path) throws IOException {
-        removeStaleSocket(path);
-        // bound in a directory only we can enter, made 0600 there, then moved into place: at no moment can
-        // another user reach the socket with the umask's mode
-        Path parent = path.toAbsolutePath().getParent();
-        Path staging = Files.createTempDirectory(parent, ".xenstored-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path bound = staging.resolve("socket");
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            server.bind(UnixDomainSocketAddress.of(bound));
-            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
-            Files.move(bound, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            server.close();
-            Files.deleteIfExists(bound);
-            throw e;
-        } finally {
-            Files.deleteIfExists(staging);
-        }
-        XsSocketServer socket = new XsSocketServer(xs, path, server);
+        XsSocketServer socket = new XsSocketServer(xs, path, PrivateSocket.bind(path));
         socket.acceptor.start();
         return socket;
-    }
-
-    /** Removes a socket left at {@code path}; anything else there is not ours to remove. */
-    private static void removeStaleSocket(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        int mode = (Integer) Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        if ((mode & S_IFMT) != S_IFSOCK) {
-            throw new java.nio.file.FileAlreadyExistsException(path.toString(), null, "exists and is not a socket");
-        }
-        Files.delete(path);
     }
 
     /** The socket file. */

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code xenshim}: boot Xen guests on KVM with Java hypercall handlers. */
 @Command(name = "xenshim", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A Xen hypercall shim for the JVM: boots Xen PVH guests on KVM, every hypercall served by Java handlers.",
-        subcommands = {RunCommand.class, TableCommand.class, BenchEventsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ReplayCommand.class, TableCommand.class, SwapCommand.class, UnswapCommand.class,
+                ShimsCommand.class, StatsCommand.class, BenchEventsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

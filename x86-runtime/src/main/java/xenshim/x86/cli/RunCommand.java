@@ -25,6 +25,8 @@ import xenshim.x86.GuestGroup;
 import xenshim.x86.Platform;
 import xenshim.x86.StdoutConsole;
 import xenshim.x86.boot.ElfImage;
+import xenshim.x86.control.ControlPaths;
+import xenshim.x86.control.ControlServer;
 import xenshim.x86.vm.HypercallTracer;
 import xenshim.x86.vm.Machine;
 import xenshim.x86.vm.Outcome;
@@ -118,6 +120,13 @@ final class RunCommand implements Callable<Integer> {
                     + "jfr print --events xenshim.Hypercall FILE.")
     Path jfr;
 
+    @Option(names = "--record", paramLabel = "FILE",
+            description = "Record every hypercall of the run, the guests' and dom0's, to FILE: arguments, the guest "
+                    + "memory each handler read and wrote, results, and what the platform did between calls; "
+                    + "xenshim replay FILE plays them again against a shim with no VM. Calls go through one at a "
+                    + "time while recording.")
+    Path record;
+
     @Option(names = "--fault", paramLabel = "RULE",
             description = "Fail chosen hypercalls, for testing a guest's error paths: HYPERCALL[:SUBOP] errno=ERRNO "
                     + "(rate=0..1 | nth=N [every]) [domain=ID], as 'xen_version:XENVER_extraversion errno=EINVAL nth=1'. "
@@ -133,6 +142,13 @@ final class RunCommand implements Callable<Integer> {
             description = "The seed the rate= rules draw from (default: ${DEFAULT-VALUE}); a run with the same seed and "
                     + "the same calls fails the same calls.")
     long faultSeed;
+
+    @Option(names = "--control", paramLabel = "PATH|none",
+            description = "While guests run, listen for xenshim swap|unswap|shims|stats on a Unix socket only you can "
+                    + "open. Default: PID.sock in $XDG_RUNTIME_DIR/xenshim, else in <tmp>/xenshim-<uid>, which --pid PID "
+                    + "finds (stderr says the pid); PATH: there instead (the commands then take --control PATH); "
+                    + "none: no control channel.")
+    String control;
 
     @CommandLine.Mixin
     TableSource source = new TableSource();
@@ -177,17 +193,36 @@ final class RunCommand implements Callable<Integer> {
         if (images.size() > 1) {
             console.prefixDomains();
         }
-        Platform platform = new Platform(version, console);
+        PrintWriter err = spec.commandLine().getErr();
+        consoleInput(); // a bad value is refused before a recording is made
+        CallRecording calls = record == null ? null : CallRecording.prepare(spec, record, err);
+        Platform platform = calls == null ? new Platform(version, console) : new Platform(version, console, calls.time());
         HypercallPage page = new HypercallPage(source.table(platform));
         page.injectFaults(injection);
-        PrintWriter err = spec.commandLine().getErr();
+        if (calls != null) {
+            calls.start(spec, platform, page);
+        }
         HypercallTracer tracer = trace ? new HypercallTracer(err) : null;
+        GuestGroup.Settings settings = new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory(),
+                handlerLimit);
+        try {
+            return run(platform, page, images, settings, console, injection, recording);
+        } finally {
+            if (calls != null) {
+                calls.close(); // after the guests and what dom0 did for them are gone: their calls too
+            }
+        }
+    }
 
+    /** The guests, booted and run on {@code page} until each ends; the exit status. */
+    private int run(Platform platform, HypercallPage page, List<GuestGroup.Guest> images, GuestGroup.Settings settings,
+                    StdoutConsole console, FaultInjection injection, JfrRecording recording) throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
         boolean typeToRing = consoleInput(); // checked before anything starts
-        try (GuestGroup group = GuestGroup.create(platform, page, images,
-                new GuestGroup.Settings(memoryBytes, limit, domid, tracer, backend.factory(), handlerLimit));
+        try (GuestGroup group = GuestGroup.create(platform, page, images, settings);
              StoreSocket socket = "none".equals(xenstoreSocket) ? null
-                     : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket))) {
+                     : StoreSocket.open(platform.xenstore(), xenstoreSocket == null ? null : Path.of(xenstoreSocket));
+             ControlServer controlServer = openControl(new ShimControl(platform, page, group::machines), err)) {
             if (socket != null) {
                 err.println("xenshim: xenstore: XENSTORED_PATH=" + socket.path());
                 err.flush();
@@ -231,6 +266,9 @@ final class RunCommand implements Callable<Integer> {
                 if (recording != null) {
                     recording.close();
                 }
+                if (controlServer != null) {
+                    controlServer.close(); // before a Ctrl-C's hook lets the JVM end: no socket left behind
+                }
                 reported.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(onCtrlC);
@@ -238,6 +276,34 @@ final class RunCommand implements Callable<Integer> {
                     // Ctrl-C: the hook is running and ends the JVM with its own status
                 }
             }
+        }
+    }
+
+    /**
+     * The control channel {@code --control} asks for, said in one line on stderr; null for {@code none}.
+     * The default socket is found by the pid ({@code xenshim swap --pid N}).
+     */
+    private ControlServer openControl(ShimControl shims, PrintWriter err) throws IOException {
+        if ("none".equals(control)) {
+            return null;
+        }
+        long pid = ProcessHandle.current().pid();
+        String commands = "xenshim swap|unswap|shims|stats ";
+        try {
+            if (control == null) {
+                ControlPaths.makeDirectory();
+                ControlServer server = ControlServer.start(ControlPaths.forPid(pid), shims);
+                err.println("xenshim: control: pid " + pid + " (" + commands + "--pid " + pid + ")");
+                err.flush();
+                return server;
+            }
+            ControlServer server = ControlServer.start(Path.of(control), shims);
+            err.println("xenshim: control: pid " + pid + " at " + server.path() + " (" + commands + "--control "
+                    + server.path() + ")");
+            err.flush();
+            return server;
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (--control none runs without a control channel)", e);
         }
     }
 

@@ -22,6 +22,7 @@ import xenshim.api.Domain;
 import xenshim.api.ForeignFrames;
 import xenshim.api.FrameReferences;
 import xenshim.api.GrantTable;
+import xenshim.api.GuestAtomics;
 import xenshim.api.PhysMap;
 import xenshim.api.xen.XenGnttab;
 import xenshim.api.xen.XenMemory;
@@ -83,6 +84,15 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
 
         /** How many slots KVM allows. */
         int limit();
+
+        /**
+         * How the host changes a word of this memory that the guest's CPU changes with locked
+         * instructions: the CPU's own atomics unless the backend's CPU is not atomic against a host
+         * thread (the software CPU; see {@link GuestAtomics}).
+         */
+        default GuestAtomics atomics() {
+            return GuestAtomics.HARDWARE;
+        }
 
         /** Slots that go nowhere: guest memory with no CPU behind it, for dom0-side tests and benchmarks. */
         Slots NONE = new Slots() {
@@ -178,7 +188,13 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
         this.slots = slots;
         install(new Run(0, 0, ramPages));
         this.grantTable = new GrantTable(XenGnttab.DEFAULT_MAX_GRANT_FRAMES,
-                index -> host.asSlice(hypervisorPageOffset(GRANT_FRAME_PAGES + index), PAGE_SIZE), this);
+                index -> host.asSlice(hypervisorPageOffset(GRANT_FRAME_PAGES + index), PAGE_SIZE), this,
+                slots.atomics());
+    }
+
+    /** How the host changes a word the guest also changes atomically (its {@link Slots#atomics()}). */
+    public GuestAtomics atomics() {
+        return slots.atomics();
     }
 
     /** The domain's grant table, whose frames are this memory's hypervisor pages. */
@@ -187,19 +203,20 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
     }
 
     /**
-     * Attaches this memory to {@code domain} as its {@link PhysMap} and {@link ForeignFrames}, and its
-     * {@link GrantTable}.
+     * Attaches this memory to {@code domain} as its {@link PhysMap} and {@link ForeignFrames}, its
+     * {@link GrantTable} and its {@link GuestAtomics}.
      *
      * @throws IllegalStateException if the domain has any of them already (nothing is attached then)
      */
     public void attachTo(Domain domain) {
         if (domain.find(PhysMap.KEY).isPresent() || domain.find(ForeignFrames.KEY).isPresent()
-                || domain.find(GrantTable.KEY).isPresent()) {
-            throw new IllegalStateException(domain + " already has guest memory or a grant table");
+                || domain.find(GrantTable.KEY).isPresent() || domain.find(GuestAtomics.KEY).isPresent()) {
+            throw new IllegalStateException(domain + " already has guest memory, a grant table or guest atomics");
         }
         domain.attach(PhysMap.KEY, this);
         domain.attach(ForeignFrames.KEY, this);
         domain.attach(GrantTable.KEY, grantTable);
+        domain.attach(GuestAtomics.KEY, atomics());
     }
 
     /** Host memory behind every frame: RAM, then hypervisor pages. */
@@ -210,6 +227,11 @@ public final class GuestPhysMemory implements PhysMap, ForeignFrames {
     /** The host offset of hypervisor page {@code index} ({@link #SHARED_INFO_PAGE}, {@link #GRANT_FRAME_PAGES}..). */
     public long hypervisorPageOffset(int index) {
         return (ramPages + index) * PAGE_SIZE;
+    }
+
+    /** How many memory slots its CPU backend allows: how far the map can split before a change is {@code -ENOMEM}. */
+    public int slotLimit() {
+        return slots.limit();
     }
 
     /** The frame shared_info is mapped at, or -1. */

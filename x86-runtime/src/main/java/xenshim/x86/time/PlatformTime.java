@@ -20,16 +20,35 @@ public final class PlatformTime implements Timers {
     private static final PlatformTime SHARED = new PlatformTime(XenClock.startingNow());
 
     private final XenClock clock;
+    /** Null for timers that never fire ({@link #stopped}). */
     private final ScheduledThreadPoolExecutor executor;
 
     public PlatformTime(XenClock clock) {
+        this(clock, true);
+    }
+
+    private PlatformTime(XenClock clock, boolean fires) {
         this.clock = clock;
-        this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+        this.executor = fires ? newExecutor() : null;
+    }
+
+    /**
+     * Time whose timers are armed and cancelled as usual but never fire: for {@code xenshim replay},
+     * where what timers did in the recorded run is in the recording, and an action running meanwhile
+     * would change the state the replayed calls see. Arming reads the clock as it always does.
+     */
+    public static PlatformTime stopped(XenClock clock) {
+        return new PlatformTime(clock, false);
+    }
+
+    private static ScheduledThreadPoolExecutor newExecutor() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "xen-timers");
             thread.setDaemon(true);
             return thread;
         });
         executor.setRemoveOnCancelPolicy(true);
+        return executor;
     }
 
     /** The process's platform time, for machines built outside a {@link xenshim.x86.Platform}. */
@@ -44,6 +63,9 @@ public final class PlatformTime implements Timers {
     @Override
     public Timer at(long deadline, Runnable action) {
         long delay = Math.max(0, deadline - clock.now());
+        if (executor == null) {
+            return () -> { };
+        }
         ScheduledFuture<?> future = executor.schedule(() -> {
             try {
                 action.run();

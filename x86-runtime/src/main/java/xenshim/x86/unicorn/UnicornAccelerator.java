@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import xenshim.api.GuestAtomics;
 import xenshim.x86.cpu.Accelerator;
 import xenshim.x86.cpu.CpuidLeaf;
 import xenshim.x86.cpu.HypercallTrap;
@@ -24,8 +25,13 @@ import xenshim.x86.memory.GuestPhysMemory;
  *     the guest has written it.</li>
  * <li>It stops only between translated blocks, so each hypercall stub ends
  *     its block after its {@code out} ({@link HypercallTrap#endBlockAfterOut}).</li>
+ * <li>A guest's {@code lock}ed instructions are atomic against its own
+ *     engine only (TCG without {@code CF_PARALLEL}), so a host thread changes
+ *     event bits and grant flags through {@link UnicornCpu#guestAtomics()},
+ *     which waits until the guest is between instructions.</li>
  * <li>One vCPU: a second one needs a second engine over the same RAM, not
- *     built yet.</li>
+ *     built yet (and its locked instructions would not be atomic against the
+ *     first's).</li>
  * </ul>
  */
 public final class UnicornAccelerator implements Accelerator {
@@ -88,6 +94,12 @@ public final class UnicornAccelerator implements Accelerator {
             @Override
             public int limit() {
                 return 4096;
+            }
+
+            /** The guest's locked instructions are not atomic against a host thread here: see RunExclusion. */
+            @Override
+            public GuestAtomics atomics() {
+                return cpu.guestAtomics();
             }
         };
     }

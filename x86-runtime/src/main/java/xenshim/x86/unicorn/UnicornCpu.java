@@ -17,6 +17,7 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.Optional;
+import xenshim.api.GuestAtomics;
 import xenshim.x86.kvm.CpuidEntry;
 import xenshim.x86.kvm.DTable;
 import xenshim.x86.cpu.Reg;
@@ -38,6 +39,11 @@ import xenshim.x86.kvm.SegmentRegister;
  * <p><b>Threads.</b> {@link #run()} and every other method belong to one thread at a time (the vCPU
  * thread); handlers run on it, inside {@code run()}. {@link #kick()} may be called from any thread.
  * Inside a handler only the general registers and the read accessors may be used.
+ *
+ * <p><b>Atomics.</b> The guest's {@code lock}ed instructions are atomic against this engine only, not
+ * against host threads (TCG without {@code CF_PARALLEL}): the rule is that every host thread's
+ * read-modify-write of a guest word the guest also read-modify-writes goes through
+ * {@link #guestAtomics()}, which stops the guest between instructions for it.
  *
  * <p><b>Unicorn 2.0.1 facts this class is built on</b> (measured; see the package documentation):
  * a stop is exact only at the start of a translated block, so every stop an instruction hook or a
@@ -83,6 +89,8 @@ public final class UnicornCpu implements AutoCloseable {
     private volatile boolean closed;
     /** {@link #KICK} and {@link #EXIT}: see {@link BlockStartStop}. */
     private final MemorySegment stopWord;
+    /** Held while the guest runs: what makes a host thread's atomic atomic against the guest. */
+    private final RunExclusion exclusion = new RunExclusion(this);
 
     // buffers: one set for the public accessors, one for the hooks (a handler may call an accessor)
     private final MemorySegment value;
@@ -324,11 +332,13 @@ public final class UnicornCpu implements AutoCloseable {
         long rip = reg(Reg.RIP);
         unmappedSize = 0;
         int error;
+        exclusion.beginRun();
         emulating = true;
         try {
             error = Unicorn.emuStart(uc, rip, 0, 0, 0);
         } finally {
             emulating = false;
+            exclusion.endRun();
             STOP_BYTE.setVolatile(stopWord, EXIT, (byte) 0);
         }
         if (error != UC_ERR_OK && pending == null) {
@@ -409,6 +419,18 @@ public final class UnicornCpu implements AutoCloseable {
                 STOP_BYTE.setVolatile(stopWord, KICK, (byte) 1);
             }
         }
+    }
+
+    /**
+     * How a host thread must change a word of guest memory that the guest changes with {@code lock}ed
+     * instructions (event bits, grant flags): Unicorn runs QEMU's TCG without {@code CF_PARALLEL}, so
+     * the guest's {@code lock btr} is a load then a store, and a host atomic between the two is lost.
+     * These operations wait until the guest is between instructions: {@link #run()} holds their lock
+     * only while inside {@code uc_emu_start}, and they {@link #kick()} a running guest to get it (see
+     * {@link RunExclusion}). A hook operates directly; the vCPU thread between runs never waits for a guest.
+     */
+    public GuestAtomics guestAtomics() {
+        return exclusion;
     }
 
     // ---- the MSR watch ----

@@ -17,12 +17,19 @@ final class GuestUpcall implements Upcall {
     /** Vectors below this are exceptions; Xen refuses them as upcall vectors. */
     private static final int FIRST_VECTOR = 0x10;
 
-    private final Machine machine;
+    /** Where a vector goes in: a vCPU's external interrupt line. */
+    @FunctionalInterface
+    interface Interrupts {
+        /** Raises {@code vector} on {@code vcpu}; any thread, never blocks. */
+        void raise(int vcpu, int vector);
+    }
+
+    private final Interrupts interrupts;
     private final Vcpus vcpus;
     private final HvmParams params;
 
-    GuestUpcall(Machine machine, Vcpus vcpus, HvmParams params) {
-        this.machine = machine;
+    GuestUpcall(Interrupts interrupts, Vcpus vcpus, HvmParams params) {
+        this.interrupts = interrupts;
         this.vcpus = vcpus;
         this.params = params;
     }
@@ -37,7 +44,7 @@ final class GuestUpcall implements Upcall {
             }
         }
         if (vector >= FIRST_VECTOR) {
-            machine.raise(vcpu, vector);
+            interrupts.raise(vcpu, vector);
         }
         vcpus.unblock(vcpu);
     }

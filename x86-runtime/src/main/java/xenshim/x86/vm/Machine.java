@@ -11,20 +11,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import xenshim.api.ArrayEventWords;
 import xenshim.api.Domain;
-import xenshim.api.EventChannels;
 import xenshim.api.ForeignFrames;
-import xenshim.api.GrantMappings;
 import xenshim.api.GrantTable;
 import xenshim.api.GuestConsole;
-import xenshim.api.HvmParams;
 import xenshim.api.PhysMap;
-import xenshim.api.SharedInfo;
 import xenshim.api.ShutdownState;
-import xenshim.api.Upcall;
 import xenshim.api.VcpuTimers;
-import xenshim.api.Vcpus;
 import xenshim.api.XenClock;
 import xenshim.api.XenVersionInfo;
 import xenshim.dispatcher.HypercallPage;
@@ -93,7 +86,7 @@ public final class Machine implements AutoCloseable {
         this.phys = phys;
         this.domain = domain;
         this.clock = clock;
-        this.sharedInfo = new SharedInfoPage(phys, domain.state(EventChannels.KEY), clock);
+        this.sharedInfo = DomainWiring.sharedInfo(domain, phys, clock);
     }
 
     /**
@@ -145,12 +138,7 @@ public final class Machine implements AutoCloseable {
             machine.shutdownListener = domain.state(ShutdownState.KEY)
                     .onShutdown(code -> m.stop(new Outcome.Shutdown(code)));
             // last, so that a failure leaves the domain as it was
-            phys.attachTo(domain);
-            domain.attach(SharedInfo.KEY, machine.sharedInfo);
-            if (timers == null) {
-                domain.attach(VcpuTimers.KEY, new VcpuTimers(domain, clock, PlatformTime.shared()));
-            }
-            machine.bindEvents();
+            machine.wire();
             return machine;
         } catch (RuntimeException | Error e) {
             // Undo everything. The vCPUs too: a KVM vCPU fd keeps the VM alive in the kernel,
@@ -193,20 +181,16 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Events reach the guest from now on: its ports are marked in its shared_info and vcpu_infos, the
-     * upcall is an interrupt on the vCPU, and an unblocked vCPU's thread wakes.
+     * The domain gets its memory, shared_info and timers, and events reach the guest from now on: its
+     * ports are marked in its shared_info and vcpu_infos, the upcall is an interrupt on the vCPU, and an
+     * unblocked vCPU's thread wakes.
      */
-    private void bindEvents() {
-        Vcpus states = domain.state(Vcpus.KEY);
-        states.setOnline(vcpus.size());
-        states.bindWaker(vcpu -> {
+    private void wire() {
+        DomainWiring.attach(domain, phys, sharedInfo, clock, vcpus.size(), vcpu -> {
             if (vcpu < vcpus.size()) {
                 vcpus.get(vcpu).wake();
             }
-        });
-        EventChannels channels = domain.state(EventChannels.KEY);
-        channels.setMaxVcpus(vcpus.size());
-        channels.bind(sharedInfo, new GuestUpcall(this, states, domain.state(HvmParams.KEY)));
+        }, this::raise);
     }
 
     /** Raises {@code vector} on {@code vcpu} for an event upcall: no checks but that the machine runs. */
@@ -364,17 +348,6 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * The domain is dead ({@code domain_kill}): its timers stop, events sent to it from now on land in
-     * memory of its own rather than the guest RAM about to be unmapped, and every port is closed, so the
-     * peer end of each interdomain pair is unbound again, as Xen leaves it.
-     */
-    private void endEvents() {
-        domain.find(VcpuTimers.KEY).ifPresent(VcpuTimers::stopAll);
-        domain.state(EventChannels.KEY).bind(new ArrayEventWords(), Upcall.NONE);
-        EventChannels.destroy(domain);
-    }
-
-    /**
      * The hypercall counts, errors and times of every vCPU so far, merged into a copy of their own. Any
      * thread may take it at any time, and it never blocks or slows the vCPUs: exact once {@link #run}
      * returned, an approximate snapshot while the guest runs (see {@link HypercallStats} on threads),
@@ -406,8 +379,8 @@ public final class Machine implements AutoCloseable {
             closed = true;
         }
         RuntimeException failure = new RuntimeException("closing the machine failed");
-        closeOne(failure, "event channels", this::endEvents);
-        closeOne(failure, "grant mappings", () -> GrantMappings.releaseAll(domain));
+        closeOne(failure, "event channels", () -> DomainWiring.endEvents(domain));
+        closeOne(failure, "grant mappings", () -> DomainWiring.releaseMappings(domain));
         if (shutdownListener != null) {
             closeOne(failure, "shutdown listener", shutdownListener::close);
         }

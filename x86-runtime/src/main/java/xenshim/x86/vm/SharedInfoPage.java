@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import xenshim.api.ArrayEventWords;
 import xenshim.api.EventChannels;
 import xenshim.api.EventWords;
+import xenshim.api.GuestAtomics;
 import xenshim.api.SharedInfo;
 import xenshim.api.XenClock;
 import xenshim.api.abi.AbiLayouts;
@@ -26,12 +27,16 @@ import xenshim.x86.time.TscClock;
  *
  * <p>The page is Xen's from the domain's creation, mapped into the guest or not, so events sent before the
  * guest maps it are there when it does. Every bit operation is one atomic operation on an aligned 32-bit
- * word of host memory, as the guest's {@code lock bts/btr} are: port {@code p}'s bit is bit {@code p % 32}
+ * word of host memory, as the guest's {@code lock bts/btr} are, through the memory's {@link GuestAtomics}
+ * (so that it is atomic against a guest on the software CPU too, from whatever thread sends): port {@code p}'s bit is bit {@code p % 32}
  * of word {@code p / 32} in both ABIs (little-endian), and only where the arrays start differs.
  * vcpu_infos are aligned (Xen refuses an unaligned {@code register_vcpu_info}), so their first word,
  * holding {@code evtchn_upcall_pending}, is too.
+ *
+ * <p>Public (its package is not exported) for the fuzz targets, which build guest domains without a CPU
+ * and want the real page a {@link Machine} gives its domain, not a stand-in.
  */
-final class SharedInfoPage implements SharedInfo, EventWords {
+public final class SharedInfoPage implements SharedInfo, EventWords {
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final long VCPU_INFO_SIZE = AbiLayouts.X86_64.vcpu_info.byteSize();
@@ -41,6 +46,8 @@ final class SharedInfoPage implements SharedInfo, EventWords {
 
     private final GuestPhysMemory phys;
     private final MemorySegment host;
+    /** Every bit operation: atomic against the guest's CPU too (see {@link GuestAtomics}). */
+    private final GuestAtomics atomics;
     private final long page;
     private final EventChannels channels;
     private final XenClock clock;
@@ -51,9 +58,10 @@ final class SharedInfoPage implements SharedInfo, EventWords {
     /** What each vCPU's vcpu_time_info says now, to keep the guest's clock from going back. */
     private final TscClock.Sample[] published = new TscClock.Sample[ArrayEventWords.MAX_VCPUS];
 
-    SharedInfoPage(GuestPhysMemory phys, EventChannels channels, XenClock clock) {
+    public SharedInfoPage(GuestPhysMemory phys, EventChannels channels, XenClock clock) {
         this.phys = phys;
         this.host = phys.host();
+        this.atomics = phys.atomics();
         this.page = phys.hypervisorPageOffset(0);
         this.channels = Objects.requireNonNull(channels);
         this.clock = Objects.requireNonNull(clock);
@@ -100,12 +108,12 @@ final class SharedInfoPage implements SharedInfo, EventWords {
 
     private boolean testAndSet(long array, int bit) {
         int mask = 1 << (bit & 31);
-        return ((int) INT.getAndBitwiseOr(host, array + (bit >>> 5) * 4L, mask) & mask) != 0;
+        return (atomics.getAndBitwiseOr(host, array + (bit >>> 5) * 4L, mask) & mask) != 0;
     }
 
     private boolean testAndClear(long array, int bit) {
         int mask = 1 << (bit & 31);
-        return ((int) INT.getAndBitwiseAnd(host, array + (bit >>> 5) * 4L, ~mask) & mask) != 0;
+        return (atomics.getAndBitwiseAnd(host, array + (bit >>> 5) * 4L, ~mask) & mask) != 0;
     }
 
     private boolean test(long array, int bit) {
