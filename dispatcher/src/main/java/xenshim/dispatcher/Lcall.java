@@ -37,13 +37,20 @@ public final class Lcall {
     /** Each calling thread's continuation: a context is shared by threads, a continuation is not. */
     private static final ThreadLocal<Continuation> CONTINUATION = ThreadLocal.withInitial(Continuation::new);
 
-    /** How many threads an Lcall keeps the records of; a power of two. */
+    /** How many threads an Lcall keeps the records of: one field each, {@code bound0} to {@code bound3}. */
     private static final int BOUND = 4;
 
     private final HypercallPage page;
     private final LocalContext context;
-    /** Records of threads that called through this Lcall, at their thread's id modulo {@link #BOUND}. */
-    private final Callers.Caller[] bound = new Callers.Caller[BOUND];
+    /**
+     * Records of threads that called through this Lcall, at their thread's id modulo {@link #BOUND}:
+     * four fields rather than an array, so that finding one is a load, not a load of the array, its
+     * length and then the entry.
+     */
+    private Callers.Caller bound0;
+    private Callers.Caller bound1;
+    private Callers.Caller bound2;
+    private Callers.Caller bound3;
 
     public Lcall(HypercallPage page, Domain domain, GuestMemory memory) {
         this.page = Objects.requireNonNull(page);
@@ -95,7 +102,12 @@ public final class Lcall {
     private Callers.Caller caller() {
         Thread me = Thread.currentThread();
         int at = (int) me.threadId() & (BOUND - 1);
-        Callers.Caller kept = bound[at];
+        Callers.Caller kept = switch (at) {
+            case 0 -> bound0;
+            case 1 -> bound1;
+            case 2 -> bound2;
+            default -> bound3;
+        };
         if (kept != null && kept.thread == me) {
             return kept;
         }
@@ -105,7 +117,13 @@ public final class Lcall {
     private Callers.Caller bind(int at, Callers.Caller held) {
         Callers.Caller mine = Callers.current();
         if (held == null || held.ended()) {
-            bound[at] = mine; // its thread is final: a racy reader sees the right thread or no record
+            // its thread is final: a racy reader sees the right thread or no record
+            switch (at) {
+                case 0 -> bound0 = mine;
+                case 1 -> bound1 = mine;
+                case 2 -> bound2 = mine;
+                default -> bound3 = mine;
+            }
         }
         return mine;
     }
