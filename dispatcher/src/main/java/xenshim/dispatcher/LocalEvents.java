@@ -34,7 +34,7 @@ import xenshim.api.xen.XenEvtchn;
  */
 public final class LocalEvents implements Upcall {
 
-    private final EventWords words = new ArrayEventWords();
+    private final ArrayEventWords words = new ArrayEventWords();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition pending = lock.newCondition();
     /** How many threads wait for each port: an event wakes waiters only if its port has some. */
@@ -71,13 +71,12 @@ public final class LocalEvents implements Upcall {
         lock.lock();
         waiters.incrementAndGet(port);
         try {
-            while (!words.testPending(port)) {
+            while (!words.testAndClearPending(port)) {
                 if (nanos <= 0) {
                     return false;
                 }
                 nanos = pending.awaitNanos(nanos);
             }
-            words.clearPending(port);
             return true;
         } finally {
             waiters.decrementAndGet(port);
@@ -85,18 +84,13 @@ public final class LocalEvents implements Upcall {
         }
     }
 
-    /** Takes a pending event on {@code port} without waiting; whether there was one. */
+    /**
+     * Takes a pending event on {@code port} without waiting; whether there was one. One atomic
+     * test-and-clear, no lock: it runs inside senders' {@code evtchn_send} (inline listeners), where a
+     * lock shared by every dom0 port would make one guest's events wait for another's.
+     */
     public boolean poll(int port) {
-        lock.lock();
-        try {
-            if (!words.testPending(port)) {
-                return false;
-            }
-            words.clearPending(port);
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return words.testAndClearPending(port);
     }
 
     /**
