@@ -13,7 +13,6 @@ import xenshim.api.ArrayEventWords;
 import xenshim.api.Domain;
 import xenshim.api.DomainType;
 import xenshim.api.EventChannels;
-import xenshim.api.EventWords;
 import xenshim.api.Upcall;
 import xenshim.api.xen.XenEvtchn;
 
