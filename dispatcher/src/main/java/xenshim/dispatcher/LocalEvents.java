@@ -106,10 +106,11 @@ public final class LocalEvents implements Upcall {
 
     /**
      * Runs {@code listener} for each event on {@code port} on the sender's own thread, inside its
-     * {@code evtchn_send} (a guest's vCPU thread, say), as an interrupt handler runs: no thread is woken,
-     * so this is the fastest way for a backend to react. The listener must be short and must not block;
-     * it may make hypercalls (send on its own port, say). The event is taken before it runs. One per
-     * port; null removes it.
+     * {@code evtchn_send} (a guest's vCPU thread, say) once the send released every event-channel lock,
+     * as an interrupt handler runs: no thread is woken, so this is the fastest way for a backend to
+     * react. The listener must be short and bounded, and must not wait for long (it holds up the
+     * sender's vCPU); it may make hypercalls (send on its own port, say). The event is taken before it
+     * runs. One per port; null removes it.
      */
     public void listenInline(int port, IntConsumer listener) {
         if (listener == null) {
@@ -124,7 +125,10 @@ public final class LocalEvents implements Upcall {
     public void raise(int vcpu) {
     }
 
-    /** {@code port} became pending (called by the sender with dom0's table lock held; never blocks long). */
+    /**
+     * {@code port} became pending: wakes the threads waiting for it (called by the sender with dom0's
+     * table lock held; never blocks long).
+     */
     @Override
     public void checkPollers(int port) {
         if (waiters.get(port) > 0) {
@@ -135,6 +139,15 @@ public final class LocalEvents implements Upcall {
                 lock.unlock();
             }
         }
+    }
+
+    /**
+     * {@code port} became pending: runs its listeners, the inline one here and the other on a virtual
+     * thread of its own. Called by the sender once it holds no event-channel lock, as Xen notifies an
+     * in-Xen consumer, so that a backend's work for one guest never holds dom0's table from another.
+     */
+    @Override
+    public void consume(int port) {
         IntConsumer inline = inlineListeners.get(port);
         if (inline != null && poll(port)) {
             inline.accept(port);
