@@ -111,7 +111,8 @@ public final class GuestBackends implements AutoCloseable {
         PortNotifier storeNotify = started(new PortNotifier(dom0.page(), dom0.domain(), channels.dom0Store()));
         RingConnection ring = nodes.introduce(domid, mapReserved(XenGnttab.GNTTAB_RESERVED_XENSTORE), storeNotify);
         introduced = true;
-        serve(channels.dom0Store(), ring::kick, true); // wakes the ring's own thread and returns
+        // a round on the guest's own thread, which pays for its requests (see serveHere); bounded, never waits
+        serve(channels.dom0Store(), ring::serveHere, true);
 
         echo = started(new EchoBackend(dom0.page(), dom0.domain(), dom0.events(), guest, dom0.xenstore(), echoMode))
                 .start();
@@ -120,10 +121,9 @@ public final class GuestBackends implements AutoCloseable {
 
     /**
      * Runs {@code kick} for each event on dom0's {@code port}: {@code inline}, on the sender's thread
-     * inside its send, for a kick that only wakes a thread of its own and returns (the store ring's: one
-     * thread woken per request instead of two, which counts on a busy machine); else on a virtual thread
-     * per event. The event the bind left pending (Xen marks the binder's end) is taken first: a port
-     * left pending would hide every later event.
+     * inside its send (once it let go of the event locks), for a kick that is bounded and never waits
+     * (the store ring's); else on a virtual thread per event. The event the bind left pending (Xen marks
+     * the binder's end) is taken first: a port left pending would hide every later event.
      */
     private void serve(int port, Runnable kick, boolean inline) {
         if (inline) {
