@@ -340,7 +340,7 @@ static void flood_xenstore(uint64_t seconds)
         fail("xenstore ring (HVM_PARAM_STORE_*)", rc);
     struct tally watches = { 0 }, writes = { 0 };
     uint32_t types[IN_FLIGHT];  /* by req_id % IN_FLIGHT: ids in flight are consecutive */
-    unsigned long sent = 0, answered = 0, created = 0;
+    unsigned long sent = 0, answered = 0, created = 0, notified = 0, waited = 0;
     char a[64], b[64];
     size_t alen = 0, blen = 0;
     uint32_t type = flood_request(0, a, &alen, b, &blen);
@@ -360,8 +360,10 @@ static void flood_xenstore(uint64_t seconds)
             type = flood_request(++sent, a, &alen, b, &blen);
             moved = 1;
         }
-        if (moved)
+        if (moved) {
             xspipe_notify();
+            notified++;
+        }
         int took = 0;
         long got;
         while ((got = xspipe_reply(&msg)) == 1) {
@@ -372,12 +374,15 @@ static void flood_xenstore(uint64_t seconds)
         }
         if (got < 0)
             fail("xenstore ring (reply)", got);
-        if (took)
+        if (took) {
             xspipe_notify();
-        else if (!moved && sent > answered)
+            notified++;
+        } else if (!moved && sent > answered) {
             xspipe_wait(10);
-        else if (!moved && now < plan.until)
+            waited++;
+        } else if (!moved && now < plan.until) {
             rest(now);
+        }
         now = now_ns();
     }
     /* a watch is refused E2BIG past its quota and a write ENOSPC; any other answer is unexpected */
@@ -385,9 +390,9 @@ static void flood_xenstore(uint64_t seconds)
     if (watches.enospc || writes.e2big)
         snprintf(first_other, sizeof(first_other), "%s", watches.enospc ? "ENOSPC(watch)" : "E2BIG(write)");
     printk("flood: xenstore requests=%lu answered=%lu watch_ok=%lu watch_e2big=%lu write_ok=%lu "
-           "write_enospc=%lu created=%lu other=%lu first_other=%s events=%lu pulse_ms=%lu from_ns=%lu to_ns=%lu\n",
-           sent, answered, watches.ok, watches.e2big, writes.ok, writes.enospc, created, other, first_other,
-           watches.events, (unsigned long)(plan.pulse / NS_PER_MS), (unsigned long)plan.from,
+           "write_enospc=%lu created=%lu other=%lu first_other=%s events=%lu notified=%lu waited=%lu pulse_ms=%lu "
+           "from_ns=%lu to_ns=%lu\n", sent, answered, watches.ok, watches.e2big, writes.ok, writes.enospc, created,
+           other, first_other, watches.events, notified, waited, (unsigned long)(plan.pulse / NS_PER_MS), (unsigned long)plan.from,
            (unsigned long)plan.until);
 }
 
