@@ -24,23 +24,23 @@ import xenshim.x86.StdoutConsole;
  * 1, 2, ...; dom0's backends for each), with their console captured, each line prefixed {@code (dN) }:
  * what the fault-containment tests run one misbehaving guest and its well-behaved neighbour in.
  */
-final class Neighbours {
+public final class Neighbours {
 
     /** How each guest ended, in guest order, and what they printed. */
-    record Result(List<Outcome> outcomes, String console) {
+    public record Result(List<Outcome> outcomes, String console) {
 
         /**
          * The fields of the one line domain {@code domid} printed as {@code flood: <mode> k=v k=v ...}
          * (the flood guest's result line), in order.
          */
-        Map<String, String> flood(int domid, String mode) {
+        public Map<String, String> flood(int domid, String mode) {
             List<Map<String, String>> lines = floods(domid, mode);
             assertThat(lines).as("d%d's 'flood: %s' line in:%n%s", domid, mode, console).hasSize(1);
             return lines.getFirst();
         }
 
         /** The fields of every line domain {@code domid} printed as {@code flood: <mode> k=v ...}. */
-        List<Map<String, String>> floods(int domid, String mode) {
+        public List<Map<String, String>> floods(int domid, String mode) {
             Matcher line = Pattern.compile("(?m)^\\(d" + domid + "\\) flood: " + mode + " (.*)$").matcher(console);
             List<Map<String, String>> all = new java.util.ArrayList<>();
             while (line.find()) {
@@ -62,7 +62,7 @@ final class Neighbours {
     final Platform platform = new Platform(XenVersionInfo.defaults(), console);
 
     /** Boots the flood guest once per command line, all together. */
-    static List<GuestGroup.Guest> floods(String... cmdlines) throws Exception {
+    public static List<GuestGroup.Guest> floods(String... cmdlines) throws Exception {
         var images = new java.util.ArrayList<GuestGroup.Guest>();
         for (String cmdline : cmdlines) {
             images.add(new GuestGroup.Guest("flood", BundledGuestsTest.bundled("flood"), cmdline));
@@ -74,8 +74,8 @@ final class Neighbours {
      * Runs {@code guests} on {@code page} until each has ended (at most {@code timeout} each), calling
      * {@code meanwhile} on another thread once they have been started.
      */
-    Result run(Accel accel, HypercallPage page, List<GuestGroup.Guest> guests, Duration timeout,
-               Consumer<GuestGroup> meanwhile) throws Exception {
+    public Result run(Accel accel, HypercallPage page, List<GuestGroup.Guest> guests, Duration timeout,
+                      Consumer<GuestGroup> meanwhile) throws Exception {
         try (GuestGroup group = GuestGroup.create(platform, page, guests,
                 new GuestGroup.Settings(128L << 20, timeout, 1, null, accel.factory()))) {
             Thread side = Thread.ofPlatform().name("meanwhile").start(() -> meanwhile.accept(group));
@@ -91,7 +91,8 @@ final class Neighbours {
     }
 
     /** {@link #run} with nothing done meanwhile. */
-    Result run(Accel accel, HypercallPage page, List<GuestGroup.Guest> guests, Duration timeout) throws Exception {
+    public Result run(Accel accel, HypercallPage page, List<GuestGroup.Guest> guests, Duration timeout)
+            throws Exception {
         return run(accel, page, guests, timeout, group -> { });
     }
 
@@ -101,13 +102,18 @@ final class Neighbours {
                 .toList());
     }
 
+    /** The platform the guests run on: its dom0, store, clock and tables. */
+    public Platform platform() {
+        return platform;
+    }
+
     /** A fresh set of neighbours; the platform's dom0 and store are its own. */
-    static Neighbours create() {
+    public static Neighbours create() {
         return new Neighbours();
     }
 
     /** The built-in table on a page of its own. */
-    HypercallPage builtIns() {
+    public HypercallPage builtIns() {
         return new HypercallPage(platform.table(null, Map.of()));
     }
 }
