@@ -24,10 +24,11 @@ import xenshim.dispatcher.jfr.TableChangeEvent;
  * <p>Calls are not counted in a shared word. Each calling thread publishes
  * the table it runs in, in memory only it writes, and retiring a table scans
  * what the callers published (quiescence per caller, as RCU readers; see
- * {@link Callers}). A call costs no read-modify-write and no write that
- * another thread's call touches, so vCPUs and backends calling at once do not
- * share a cache line; unregistering and awaiting cost a scan of the threads
- * that ever called.
+ * {@link Callers}). A call costs no read-modify-write, no fence (on HotSpot,
+ * from a platform thread) and no write that another thread's call touches, so
+ * vCPUs and backends calling at once do not share a cache line; unregistering
+ * costs a handshake with each other thread that ever called, and awaiting a
+ * scan of them.
  *
  * <p>A table belongs to one page: the first page it is installed or saved in
  * (by the constructor or {@link #registerLcall}) owns it, and every other page
@@ -44,8 +45,9 @@ public final class HypercallPage {
     private volatile CallTap tap;
     /**
      * The last table retired while calls may still run in it; a hint for {@link #drainPending}. Weak, so
-     * that the page never keeps a retired shim (and its class loader) alive: while a call runs in the
-     * table, that caller's record holds it.
+     * that the page never keeps a retired shim (and its class loader) alive: whoever awaits the table holds
+     * it through its {@link Retired}, and a handler's class stays loaded while its code runs (a caller's
+     * record holds only the table's number). Once nothing holds it, no one waits for its last calls.
      */
     private volatile WeakReference<HypercallTable> draining = new WeakReference<>(null);
     private final Deque<HypercallTable> saved = new ArrayDeque<>();
@@ -127,32 +129,47 @@ public final class HypercallPage {
      * read of one null field. So does a {@link #tap(CallTap) tap}: with one set, it sees
      * every entry (and the faulted ones) and wraps the context the handler gets.
      *
-     * <p>Entering writes only the calling thread's own record: the table goes
-     * in the record's slot for this nesting depth, and is cleared on return.
+     * <p>Entering writes only the calling thread's own record: the table's number
+     * goes in the record's slot for this nesting depth, and is cleared on return;
+     * from a platform thread on HotSpot with no fence (see {@link Callers}).
      *
      * <p>While a JFR recording has {@code xenshim.Hypercall} enabled, each call is
      * one {@link HypercallEvent} (and allocates it); otherwise the recording costs a
      * static check.
      */
     public long invoke(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+        return invoke(Callers.current(), ctx, nr, a0, a1, a2, a3, a4);
+    }
+
+    /**
+     * {@link #invoke(CallContext, long, long, long, long, long, long)} by the thread whose
+     * record {@code caller} is (for callers that keep their thread's record at hand, as
+     * {@link Lcall} does, instead of looking it up in a {@link ThreadLocal}).
+     */
+    long invoke(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
         if (HypercallEvent.on()) {
-            return invokeRecorded(ctx, nr, a0, a1, a2, a3, a4);
+            return invokeRecorded(caller, ctx, nr, a0, a1, a2, a3, a4);
         }
-        return enter(ctx, nr, a0, a1, a2, a3, a4, null);
+        return enter(caller, ctx, nr, a0, a1, a2, a3, a4, null);
     }
 
     /** {@link #invoke} while a recording has {@link HypercallEvent} on: the call, timed, as one event. */
-    private long invokeRecorded(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4) {
+    private long invokeRecorded(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3,
+                                long a4) {
         HypercallEvent event = new HypercallEvent();
         event.begin();
-        long result = enter(ctx, nr, a0, a1, a2, a3, a4, event);
+        long result = enter(caller, ctx, nr, a0, a1, a2, a3, a4, event);
         event.end();
         event.commit(ctx, nr, a0, result);
         return result;
     }
 
-    /** The call, on the table it enters; that table is said to {@code event} if there is one. */
-    private long enter(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4, HypercallEvent event) {
+    /**
+     * The call by {@code caller}'s thread, on the table it enters; that table is said to
+     * {@code event} if there is one.
+     */
+    private long enter(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4,
+                       HypercallEvent event) {
         FaultInjection injecting = faults;
         if (injecting != null) {
             long injected = injecting.inject(ctx, nr, a0);
@@ -169,20 +186,22 @@ public final class HypercallPage {
         }
         CallTap tapping = tap;
         if (tapping != null) {
-            return tapping.call(ctx, nr, a0, a1, a2, a3, a4, seen -> enterTable(seen, nr, a0, a1, a2, a3, a4, event));
+            // the tap runs the entry on the calling thread (CallTap), whose record this is
+            return tapping.call(ctx, nr, a0, a1, a2, a3, a4,
+                    seen -> enterTable(caller, seen, nr, a0, a1, a2, a3, a4, event));
         }
-        return enterTable(ctx, nr, a0, a1, a2, a3, a4, event);
+        return enterTable(caller, ctx, nr, a0, a1, a2, a3, a4, event);
     }
 
-    /** The call on the table it enters (past fault injection and the tap). */
-    private long enterTable(CallContext ctx, long nr, long a0, long a1, long a2, long a3, long a4,
-                            HypercallEvent event) {
-        Callers.Caller caller = Callers.current();
+    /** The call by {@code caller}'s thread on the table it enters (past fault injection and the tap). */
+    private long enterTable(Callers.Caller caller, CallContext ctx, long nr, long a0, long a1, long a2, long a3,
+                            long a4, HypercallEvent event) {
         int depth = caller.depth;
         HypercallTable table;
         for (;;) {
             table = current;
             caller.publish(depth, table);
+            // after the store, in program order: a retire either sees the store or is seen here (Callers)
             if (!table.isRetired()) {
                 break;
             }
@@ -262,32 +281,48 @@ public final class HypercallPage {
     }
 
     /**
-     * Restores the last saved table and retires the installed one.
+     * Restores the last saved table and retires the installed one. Returns once every
+     * call that may still run in the retired table can be seen by its {@link Retired#await}:
+     * on HotSpot that is one handshake with each other thread that ever called (see
+     * {@link Callers}), tens of microseconds each.
      *
      * @return the retired table, to wait for its running calls
      * @throws IllegalStateException if nothing is saved; the page is unchanged
      */
     public Retired unregisterLcall() {
+        HypercallTable removed;
         synchronized (lock) {
             if (saved.isEmpty()) {
                 throw new IllegalStateException("unregister with nothing registered: table "
                         + current.name() + " stays installed");
             }
-            HypercallTable removed = current;
+            removed = current;
             current = saved.pop();
             removed.retire();
-            Callers.synchronize();
-            draining = new WeakReference<>(removed);
             TableChangeEvent.record(this, "unregister", current.name(), null, removed.name(), saved.size());
-            return new Retired(removed);
         }
+        return retired(removed);
+    }
+
+    /**
+     * After {@code removed} was uninstalled and marked retired: waits until every call
+     * either shows in the callers' records or will see the mark ({@link Callers#synchronize},
+     * handshakes on HotSpot), so that the scans of {@link Retired#await} and
+     * {@link #drainPending} miss no call. Outside the page's lock: registering and
+     * unregistering on other threads need not wait for the handshakes.
+     */
+    private Retired retired(HypercallTable removed) {
+        Callers.synchronize();
+        draining = new WeakReference<>(removed);
+        return new Retired(removed);
     }
 
     /**
      * Installs {@code table} and retires the installed one, atomically, leaving the saved tables as they
      * are: a new shim in place of the current one, where {@link #registerLcall} would keep the current one
      * to come back to. Swapping shims again and again this way keeps no old table, its handlers or its
-     * class loader alive once its calls have drained.
+     * class loader alive once its calls have drained. Returns, as {@link #unregisterLcall} does, once
+     * every call that may still run in the retired table can be seen by its {@link Retired#await}.
      *
      * @return the retired table, to wait for its running calls
      * @throws IllegalStateException if {@code table} is installed or saved here already, was retired, or
@@ -295,19 +330,18 @@ public final class HypercallPage {
      */
     public Retired replaceLcall(HypercallTable table) {
         Objects.requireNonNull(table);
+        HypercallTable removed;
         synchronized (lock) {
             String refused = adopt(table);
             if (refused != null) {
                 throw new IllegalStateException(refused);
             }
-            HypercallTable removed = current;
+            removed = current;
             current = table;
             removed.retire();
-            Callers.synchronize();
-            draining = new WeakReference<>(removed);
             TableChangeEvent.record(this, "replace", table.name(), null, removed.name(), saved.size());
-            return new Retired(removed);
         }
+        return retired(removed);
     }
 
     /** The saved tables, the one {@link #unregisterLcall} would restore first. */

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -43,6 +44,14 @@ public final class HypercallTable {
     private final Provider[] providers;
     private final AtomicIntegerArray failures = new AtomicIntegerArray(Hypercalls.NR_SLOTS);
     private final FailureListener failureLog = this::logFailure;
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /**
+     * This table's number, unique in the JVM and never 0: what a caller's record holds
+     * while a call runs here ({@link Callers}), a {@code long} rather than a reference so
+     * that the store on every call needs no GC barrier.
+     */
+    final long id = IDS.incrementAndGet();
     private volatile boolean retired;
     /** The page this table was first installed or saved in; null until then (see {@link #claim}). */
     private final AtomicReference<HypercallPage> page = new AtomicReference<>();

@@ -45,6 +45,12 @@ import xenshim.handlers.version.XenVersionHandler;
  * <li>{@link #lcallTrivial}: the same handler through
  *     {@link Lcall#invoke} → {@link HypercallPage} → {@link HypercallTable}
  *     (the thread publishing which table it calls in, slot lookup, the failure guard).</li>
+ * <li>{@link #lcallTrivialFenced}: the same, in a JVM run with
+ *     {@code -Dxenshim.dispatcher.fencedEntry=true}: the caller's slot store is a
+ *     volatile store (a locked instruction) instead of a plain one.</li>
+ * <li>{@link #pageTrivial}: the same handler through {@link HypercallPage#invoke} with
+ *     the lcall's context, as a vCPU's hypercall exit enters: the caller's record is
+ *     looked up in a {@code ThreadLocal} instead of kept by the {@link Lcall}.</li>
  * <li>{@link #lcallXenVersion}: the real {@link XenVersionHandler},
  *     {@code XENVER_version}.</li>
  * <li>{@link #lcallGetFeatures}: {@code XENVER_get_features} with its
@@ -60,7 +66,12 @@ import xenshim.handlers.version.XenVersionHandler;
  *     table, unregisters it and awaits its retirement, 1,000 times a second
  *     ({@code swapping:swap}); group {@code notSwapping} is the same pair with a
  *     second thread that only keeps the same pace. A call that does not
- *     return what the handler should fails the trial.</li>
+ *     return what the handler should fails the trial. Both groups call the
+ *     same handler class through the same kind of page.</li>
+ * <li>group {@code swappingFlatOut}: the same swaps with no pause between them,
+ *     while a thread calls: {@code swappingFlatOut:swapFlatOut} is what one swap
+ *     costs (build, register, unregister with its handshake with the calling
+ *     thread, await), so how many a second one thread can do.</li>
  * </ul>
  * Run with {@code -prof gc}: {@code gc.alloc.rate.norm} must be ~0 B/op
  * (but in {@code swapping}, where the swapping thread builds tables).
@@ -94,6 +105,7 @@ public class LcallBenchmark {
     private long featuresAddress;
     private HypercallHandler trivial;
     private CallContext context;
+    private HypercallPage page;
     private Lcall lcall;
     /** Varies per call so the JIT cannot treat the argument as a constant. */
     private long arg;
@@ -109,7 +121,8 @@ public class LcallBenchmark {
                 .add(TRIVIAL_NR, Provider.of(TrivialHandler.class), trivial)
                 .add(new XenVersionHandler(XenVersionInfo.defaults()))
                 .build();
-        lcall = Lcall.dom0(new HypercallPage(table), Domain.localDom0(), dom0Memory);
+        page = new HypercallPage(table);
+        lcall = Lcall.dom0(page, Domain.localDom0(), dom0Memory);
         context = lcallContext(lcall);
         check();
     }
@@ -141,7 +154,7 @@ public class LcallBenchmark {
 
     /** Fails the trial (not silently measures an error path) if a call does not do what it should. */
     private void check() {
-        if (lcall.invoke(TRIVIAL_NR, 41) != 42) {
+        if (lcall.invoke(TRIVIAL_NR, 41) != 42 || page.invoke(context, TRIVIAL_NR, 41, 0, 0, 0, 0) != 42) {
             throw new IllegalStateException("trivial handler not reached through the page");
         }
         long version = lcall.invoke(Hypercalls.__HYPERVISOR_xen_version, XenVersion.XENVER_version, 0);
@@ -242,6 +255,17 @@ public class LcallBenchmark {
     }
 
     @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "-Dxenshim.dispatcher.fencedEntry=true"})
+    public long lcallTrivialFenced() {
+        return lcall.invoke(TRIVIAL_NR, arg++);
+    }
+
+    @Benchmark
+    public long pageTrivial() {
+        return page.invoke(context, TRIVIAL_NR, arg++, 0, 0, 0, 0);
+    }
+
+    @Benchmark
     public long lcallXenVersion() {
         return lcall.invoke(Hypercalls.__HYPERVISOR_xen_version, XenVersion.XENVER_version, 0);
     }
@@ -278,12 +302,31 @@ public class LcallBenchmark {
     @GroupThreads(1)
     public boolean swap(SwappedPage swapped) throws InterruptedException {
         swapped.pace();
+        return swapOnce(swapped);
+    }
+
+    /** Builds a fresh table, registers it, unregisters it and awaits it; an await that times out fails the trial. */
+    private static boolean swapOnce(SwappedPage swapped) throws InterruptedException {
         swapped.page.registerLcall(SwappedPage.table("swap" + swapped.swaps++));
         boolean drained = swapped.page.unregisterLcall().await(Duration.ofSeconds(1));
         if (!drained) {
             swapped.failed.incrementAndGet();
         }
         return drained;
+    }
+
+    @Benchmark
+    @Group("swappingFlatOut")
+    @GroupThreads(1)
+    public long callWhileSwappingFlatOut(SwappedPage swapped) {
+        return checkedCall(swapped);
+    }
+
+    @Benchmark
+    @Group("swappingFlatOut")
+    @GroupThreads(1)
+    public boolean swapFlatOut(SwappedPage swapped) throws InterruptedException {
+        return swapOnce(swapped);
     }
 
     @Benchmark
