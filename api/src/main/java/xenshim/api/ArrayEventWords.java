@@ -51,6 +51,11 @@ public final class ArrayEventWords implements EventWords {
         testAndClear(pending, Objects.checkIndex(port, 64 * pending.length()));
     }
 
+    /** Clears {@code evtchn_pending[port]} in one atomic step; whether it was set (the event, taken). */
+    public boolean testAndClearPending(int port) {
+        return testAndClear(pending, Objects.checkIndex(port, 64 * pending.length()));
+    }
+
     @Override
     public boolean testMask(int port) {
         return test(mask, Objects.checkIndex(port, 64 * mask.length()));

@@ -270,9 +270,11 @@ public final class EventChannels {
     public static int bindInterdomain(Domain local, Domain remote, int remotePort) {
         EventChannels l = local.state(KEY);
         EventChannels r = remote.state(KEY);
+        int lport;
+        boolean raised;
         lockBoth(l, local, r, remote);
         try {
-            int lport = l.freePort();
+            lport = l.freePort();
             if (lport < 0) {
                 return lport;
             }
@@ -288,11 +290,12 @@ public final class EventChannels {
             r.info[remotePort] = 0;
             r.peer[remotePort] = local;
             r.peerPort[remotePort] = lport;
-            l.delivery.setPending(l.notifyVcpu[lport], lport);
-            return lport;
+            raised = l.delivery.setPending(l.notifyVcpu[lport], lport);
         } finally {
             unlockBoth(l, r);
         }
+        l.consumeIf(raised, lport);
+        return lport;
     }
 
     /**
@@ -415,6 +418,7 @@ public final class EventChannels {
         EventChannels l = local.state(KEY);
         Domain remote;
         int rport;
+        boolean raised;
         l.lock.lock();
         try {
             if (!l.valid(port)) {
@@ -422,13 +426,15 @@ public final class EventChannels {
             }
             switch (l.state[port]) {
                 case IPI -> {
-                    l.delivery.setPending(l.notifyVcpu[port], port);
-                    return 0;
+                    raised = l.delivery.setPending(l.notifyVcpu[port], port);
+                    remote = null;
+                    rport = 0;
                 }
                 case UNBOUND -> {
                     return 0;
                 }
                 case INTERDOMAIN -> {
+                    raised = false;
                     remote = l.peer[port];
                     rport = l.peerPort[port];
                 }
@@ -439,17 +445,29 @@ public final class EventChannels {
         } finally {
             l.lock.unlock();
         }
+        if (remote == null) {
+            l.consumeIf(raised, port);
+            return 0;
+        }
         // One lock at a time: if the pair was closed in between, the close came first and the event is
         // dropped as it would be on an unbound port.
         EventChannels r = remote.state(KEY);
         r.lock.lock();
         try {
             if (r.state[rport] == State.INTERDOMAIN && r.peer[rport] == local && r.peerPort[rport] == port) {
-                r.delivery.setPending(r.notifyVcpu[rport], rport);
+                raised = r.delivery.setPending(r.notifyVcpu[rport], rport);
             }
-            return 0;
         } finally {
             r.lock.unlock();
+        }
+        r.consumeIf(raised, rport);
+        return 0;
+    }
+
+    /** {@link Upcall#consume} of a port that became pending, once the caller holds no event-channel lock. */
+    private void consumeIf(boolean raised, int port) {
+        if (raised) {
+            upcall.consume(port);
         }
     }
 
@@ -547,16 +565,19 @@ public final class EventChannels {
             throw new IllegalArgumentException("virq " + virq);
         }
         int bindingVcpu = XenEvtchn.virqIsGlobal(virq) ? 0 : vcpu;
+        int port;
+        boolean raised = false;
         lock.lock();
         try {
             int[] virqs = bindingVcpu >= 0 && bindingVcpu < virqToPort.length ? virqToPort[bindingVcpu] : null;
-            int port = virqs == null ? 0 : virqs[virq];
+            port = virqs == null ? 0 : virqs[virq];
             if (port != 0) {
-                delivery.setPending(notifyVcpu[port], port);
+                raised = delivery.setPending(notifyVcpu[port], port);
             }
         } finally {
             lock.unlock();
         }
+        consumeIf(raised, port);
     }
 
     /**

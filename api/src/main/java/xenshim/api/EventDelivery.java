@@ -6,8 +6,12 @@ package xenshim.api;
  */
 public interface EventDelivery {
 
-    /** {@code evtchn_port_set_pending}: marks {@code port} pending and notifies {@code vcpu} unless masked. */
-    void setPending(int vcpu, int port);
+    /**
+     * {@code evtchn_port_set_pending}: marks {@code port} pending and notifies {@code vcpu} unless masked.
+     *
+     * @return whether the port became pending now (false: it was pending already, and nothing was done)
+     */
+    boolean setPending(int vcpu, int port);
 
     /** {@code evtchn_port_clear_pending}: on close, so a re-bound port starts clean. */
     void clearPending(int port);

@@ -29,14 +29,15 @@ public final class TwoLevelEvents implements EventDelivery {
 
     /** {@code evtchn_2l_set_pending}. */
     @Override
-    public void setPending(int vcpu, int port) {
+    public boolean setPending(int vcpu, int port) {
         if (words.testAndSetPending(port)) {
-            return;
+            return false;
         }
         if (!words.testMask(port) && !words.testAndSetPendingSel(vcpu, port / bitsPerWord)) {
             markEventsPending(vcpu);
         }
         upcall.checkPollers(port);
+        return true;
     }
 
     @Override

@@ -21,4 +21,15 @@ public interface Upcall {
      */
     default void checkPollers(int port) {
     }
+
+    /**
+     * The domain's events have a consumer in the process (Xen's {@code consumer_is_xen}: dom0's
+     * backends): {@code port} just became pending, so run what consumes it. Called after the caller
+     * released every event-channel lock, on its thread, as Xen's {@code evtchn_send} calls an in-Xen
+     * consumer's {@code xen_notification_fn} without holding the channel's lock: the consumer may take
+     * locks and make hypercalls, and its work never holds up another domain's events. The default
+     * consumes nothing: a guest takes its events itself, through {@link #raise} and its pollers.
+     */
+    default void consume(int port) {
+    }
 }

@@ -136,8 +136,9 @@ public final class Discovery {
 
     /**
      * Where the plugin modules named in {@code message} came from: "module M is in JAR" for each module
-     * of a layer other than the boot layer whose name the message mentions, so that a user knows which
-     * jar to fix; empty if it mentions none.
+     * of a layer other than the boot layer that the message mentions (by its name, as in a provider
+     * {@code M/C}, or by a class of one of its packages, as ServiceLoader names a class it cannot load),
+     * so that a user knows which jar to fix; empty if it mentions none.
      */
     private String jarsOf(String message) {
         Set<String> named = new TreeSet<>();
@@ -149,7 +150,8 @@ public final class Discovery {
             }
             todo.addAll(next.parents());
             for (ResolvedModule module : next.configuration().modules()) {
-                if (message.contains(module.name() + "/")) {
+                if (message.contains(module.name() + "/") || module.reference().descriptor().packages().stream()
+                        .anyMatch(pkg -> message.contains(pkg + "."))) {
                     module.reference().location().ifPresent(where ->
                             named.add("module " + module.name() + " is in " + Path.of(where)));
                 }
@@ -176,7 +178,9 @@ public final class Discovery {
                         }
                     });
         } catch (ServiceConfigurationError e) {
-            throw new TableBuildException("cannot build hypercall table " + tableName + ": " + e.getMessage(), e);
+            // ServiceLoader says which class it could not load; the cause says why (a truncated class file)
+            throw new TableBuildException("cannot build hypercall table " + tableName + ": " + e.getMessage()
+                    + (e.getCause() != null ? " (" + e.getCause() + ")" : ""), e);
         }
         if (!unannotated.isEmpty()) {
             throw new TableBuildException("cannot build hypercall table " + tableName

@@ -13,7 +13,6 @@ import xenshim.api.ArrayEventWords;
 import xenshim.api.Domain;
 import xenshim.api.DomainType;
 import xenshim.api.EventChannels;
-import xenshim.api.EventWords;
 import xenshim.api.Upcall;
 import xenshim.api.xen.XenEvtchn;
 
@@ -34,7 +33,7 @@ import xenshim.api.xen.XenEvtchn;
  */
 public final class LocalEvents implements Upcall {
 
-    private final EventWords words = new ArrayEventWords();
+    private final ArrayEventWords words = new ArrayEventWords();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition pending = lock.newCondition();
     /** How many threads wait for each port: an event wakes waiters only if its port has some. */
@@ -71,13 +70,12 @@ public final class LocalEvents implements Upcall {
         lock.lock();
         waiters.incrementAndGet(port);
         try {
-            while (!words.testPending(port)) {
+            while (!words.testAndClearPending(port)) {
                 if (nanos <= 0) {
                     return false;
                 }
                 nanos = pending.awaitNanos(nanos);
             }
-            words.clearPending(port);
             return true;
         } finally {
             waiters.decrementAndGet(port);
@@ -85,18 +83,13 @@ public final class LocalEvents implements Upcall {
         }
     }
 
-    /** Takes a pending event on {@code port} without waiting; whether there was one. */
+    /**
+     * Takes a pending event on {@code port} without waiting; whether there was one. One atomic
+     * test-and-clear, no lock: it runs inside senders' {@code evtchn_send} (inline listeners), where a
+     * lock shared by every dom0 port would make one guest's events wait for another's.
+     */
     public boolean poll(int port) {
-        lock.lock();
-        try {
-            if (!words.testPending(port)) {
-                return false;
-            }
-            words.clearPending(port);
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return words.testAndClearPending(port);
     }
 
     /**
@@ -113,10 +106,11 @@ public final class LocalEvents implements Upcall {
 
     /**
      * Runs {@code listener} for each event on {@code port} on the sender's own thread, inside its
-     * {@code evtchn_send} (a guest's vCPU thread, say), as an interrupt handler runs: no thread is woken,
-     * so this is the fastest way for a backend to react. The listener must be short and must not block;
-     * it may make hypercalls (send on its own port, say). The event is taken before it runs. One per
-     * port; null removes it.
+     * {@code evtchn_send} (a guest's vCPU thread, say) once the send released every event-channel lock,
+     * as an interrupt handler runs: no thread is woken, so this is the fastest way for a backend to
+     * react. The listener must be short and bounded, and must not wait for long (it holds up the
+     * sender's vCPU); it may make hypercalls (send on its own port, say). The event is taken before it
+     * runs. One per port; null removes it.
      */
     public void listenInline(int port, IntConsumer listener) {
         if (listener == null) {
@@ -131,7 +125,10 @@ public final class LocalEvents implements Upcall {
     public void raise(int vcpu) {
     }
 
-    /** {@code port} became pending (called by the sender with dom0's table lock held; never blocks long). */
+    /**
+     * {@code port} became pending: wakes the threads waiting for it (called by the sender with dom0's
+     * table lock held; never blocks long).
+     */
     @Override
     public void checkPollers(int port) {
         if (waiters.get(port) > 0) {
@@ -142,6 +139,15 @@ public final class LocalEvents implements Upcall {
                 lock.unlock();
             }
         }
+    }
+
+    /**
+     * {@code port} became pending: runs its listeners, the inline one here and the other on a virtual
+     * thread of its own. Called by the sender once it holds no event-channel lock, as Xen notifies an
+     * in-Xen consumer, so that a backend's work for one guest never holds dom0's table from another.
+     */
+    @Override
+    public void consume(int port) {
         IntConsumer inline = inlineListeners.get(port);
         if (inline != null && poll(port)) {
             inline.accept(port);

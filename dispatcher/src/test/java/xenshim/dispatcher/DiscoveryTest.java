@@ -217,6 +217,32 @@ class DiscoveryTest {
                 .hasMessageContaining("module test.throwing is in " + throwing.resolve("throwing.jar"));
     }
 
+    /** A class ServiceLoader cannot load (a truncated class file): the class, why, and the jar it is in. */
+    @Test
+    void aHandlerClassThatCannotBeLoadedNamesItsJarAndWhy() throws Exception {
+        Path dir = plugins("truncated");
+        Path jar = TestJars.moduleJar(work, dir.resolve("truncated.jar"), plainPlugin("test.truncated", 46, 1));
+        Map<String, byte[]> entries = new java.util.TreeMap<>();
+        try (var in = new java.util.jar.JarFile(jar.toFile())) {
+            for (var entry : java.util.Collections.list(in.entries())) {
+                entries.put(entry.getName(), in.getInputStream(entry).readAllBytes());
+            }
+        }
+        entries.put("test/truncated/Handler.class", java.util.Arrays.copyOf(entries.get("test/truncated/Handler.class"), 64));
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            for (var entry : entries.entrySet()) {
+                out.putNextEntry(new java.util.jar.JarEntry(entry.getKey()));
+                out.write(entry.getValue());
+                out.closeEntry();
+            }
+        }
+        assertThatThrownBy(() -> Discovery.in(PluginLayer.load(dir)).build("truncated"))
+                .isInstanceOf(TableBuildException.class)
+                .hasMessageContaining("Unable to load test.truncated.Handler")
+                .hasMessageContaining("ClassFormatError")
+                .hasMessageContaining("module test.truncated is in " + jar);
+    }
+
     @Test
     void aFolderThatDoesNotExistIsNamed() {
         assertThatThrownBy(() -> PluginLayer.load(work.resolve("nope")))

@@ -68,6 +68,37 @@ class LocalEventsTest {
         assertThat(seen.poll(100, TimeUnit.MILLISECONDS)).isNull();
     }
 
+    /**
+     * An inline listener runs on the sender's thread once the send let go of dom0's table, as Xen calls an
+     * in-Xen consumer without the channel's lock: another guest's event to dom0 goes through while it
+     * runs, and the listener may send (its echo) itself.
+     */
+    @Test
+    void anInlineListenerRunsOnTheSendersThreadWithoutHoldingDom0sTable() throws Exception {
+        int[] first = pair();
+        Domain other = Domain.guest(2);
+        int dom0Port = dom0.state(EventChannels.KEY).allocUnbound(dom0, dom0, other.domid());
+        int otherPort = EventChannels.bindInterdomain(other, dom0, dom0Port);
+        CompletableFuture<Integer> otherSent = new CompletableFuture<>();
+        CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+        events.listenInline(first[0], port -> {
+            ranOn.complete(Thread.currentThread());
+            // the other guest's send needs dom0's table: it would wait for this listener if it held it
+            Thread.ofPlatform().start(() -> otherSent.complete(EventChannels.send(other, otherPort)));
+            try {
+                otherSent.get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("the other guest's send did not get dom0's table", e);
+            }
+            EventChannels.send(dom0, port); // the echo
+        });
+        assertThat(EventChannels.send(guest, first[1])).isZero();
+        assertThat(ranOn.getNow(null)).as("ran inside the send, on its thread").isSameAs(Thread.currentThread());
+        assertThat(otherSent.getNow(-1)).isZero();
+        assertThat(events.poll(dom0Port)).as("the other guest's event").isTrue();
+        assertThat(guest.state(EventChannels.KEY).poll(first[1])).as("the echo").isEqualTo(1);
+    }
+
     @Test
     void onlyTheInProcessDom0CanBeBound() {
         assertThatThrownBy(() -> LocalEvents.bind(guest)).isInstanceOf(IllegalArgumentException.class);

@@ -37,7 +37,15 @@ final class GuestRing {
 
     /** Introduces the ring to {@code xs} as domain {@code domid}. */
     GuestRing introduce(Xenstored xs, int domid) {
-        connection = xs.introduce(domid, page, notifications::release);
+        return introduce(xs, domid, () -> { });
+    }
+
+    /** Introduces the ring, {@code alsoOnNotify} run on each notification of the guest (on the notifying thread). */
+    GuestRing introduce(Xenstored xs, int domid, Runnable alsoOnNotify) {
+        connection = xs.introduce(domid, page, () -> {
+            alsoOnNotify.run();
+            notifications.release();
+        });
         return this;
     }
 

@@ -145,6 +145,50 @@ class RingConnectionTest {
         assertThat(ring.reply()).isEqualTo("OK");
     }
 
+    /**
+     * serveHere answers on the notifying thread (the guest's vCPU, in dom0): the reply is on the ring and
+     * the guest notified before it returns. With the store busy it waits for nothing, and the ring's own
+     * thread answers once the store is free.
+     */
+    @Test
+    void serveHereAnswersOnTheNotifyingThreadAndNeverWaitsForABusyStore() throws Exception {
+        String home = "/local/domain/5";
+        dom0.mkdir(home);
+        dom0.setPerms(home, XsPerms.of(XsPerm.none(5)));
+        java.util.List<Thread> notifiedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+        GuestRing ring = new GuestRing(0).introduce(xs, 5, () -> notifiedOn.add(Thread.currentThread()));
+        byte[] write = new XsMessage(XS_WRITE, 1, 0, RequestsTest.concat("here\0", "1")).encode();
+        ring.put(write, 0, write.length);
+        ring.connection.serveHere();
+        assertThat(ring.pending()).as("the reply, on the ring when serveHere returned").isPositive();
+        assertThat(notifiedOn).contains(Thread.currentThread());
+        assertThat(ring.reply()).isEqualTo("OK");
+
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread busy = Thread.ofPlatform().start(() -> {
+            xs.lock.lock();
+            try {
+                held.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                xs.lock.unlock();
+            }
+        });
+        assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+        byte[] read = new XsMessage(XS_READ, 2, 0, XsMessage.strings("here")).encode();
+        ring.put(read, 0, read.length);
+        java.util.concurrent.CompletableFuture<Void> served =
+                java.util.concurrent.CompletableFuture.runAsync(ring.connection::serveHere);
+        served.get(5, TimeUnit.SECONDS); // returns while the store is held
+        assertThat(ring.pending()).as("nothing answered while the store is busy").isZero();
+        release.countDown();
+        busy.join();
+        assertThat(ring.reply()).as("answered by the ring's thread").isEqualTo("1");
+    }
+
     @Test
     void aFloodingGuestIsHeldAtItsQuotasWhileAnotherIsServed() throws Exception {
         GuestRing flood = guest(5, 0);

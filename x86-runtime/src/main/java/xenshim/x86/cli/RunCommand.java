@@ -53,7 +53,7 @@ import xenshim.x86.vm.Outcome;
 final class RunCommand implements Callable<Integer> {
 
     static final List<String> BUNDLED = List.of("demo", "badcall", "triplefault", "spin", "bench", "irq", "evtchn",
-            "plugin");
+            "plugin", "flood");
 
     @Parameters(arity = "0..*", paramLabel = "GUEST.ELF",
             description = "The guest kernels (ELF32 or ELF64, EM_386 or EM_X86_64); several run together.")

@@ -103,7 +103,7 @@ public final class GuestBackends implements AutoCloseable {
         PortNotifier consoleNotify = started(new PortNotifier(dom0.page(), dom0.domain(), channels.dom0Console()));
         console = new ConsoleBackend(guest, mapReserved(XenGnttab.GNTTAB_RESERVED_CONSOLE), consoleNotify,
                 dom0.console());
-        serve(channels.dom0Console(), console::kick);
+        serve(channels.dom0Console(), console::kick, false); // drains and prints: on a thread of its own
 
         DomainNodes nodes = new DomainNodes(dom0.xenstore());
         nodes.create(new DomainNodes.Guest(domid, name, guest.handle(), memoryBytes >>> 10, storePfn,
@@ -111,7 +111,8 @@ public final class GuestBackends implements AutoCloseable {
         PortNotifier storeNotify = started(new PortNotifier(dom0.page(), dom0.domain(), channels.dom0Store()));
         RingConnection ring = nodes.introduce(domid, mapReserved(XenGnttab.GNTTAB_RESERVED_XENSTORE), storeNotify);
         introduced = true;
-        serve(channels.dom0Store(), ring::kick);
+        // a round on the guest's own thread, which pays for its requests (see serveHere); bounded, never waits
+        serve(channels.dom0Store(), ring::serveHere, true);
 
         echo = started(new EchoBackend(dom0.page(), dom0.domain(), dom0.events(), guest, dom0.xenstore(), echoMode))
                 .start();
@@ -119,11 +120,17 @@ public final class GuestBackends implements AutoCloseable {
     }
 
     /**
-     * Runs {@code kick} for each event on dom0's {@code port}. The event the bind left pending (Xen marks
+     * Runs {@code kick} for each event on dom0's {@code port}: {@code inline}, on the sender's thread
+     * inside its send (once it let go of the event locks), for a kick that is bounded and never waits
+     * (the store ring's); else on a virtual thread per event. The event the bind left pending (Xen marks
      * the binder's end) is taken first: a port left pending would hide every later event.
      */
-    private void serve(int port, Runnable kick) {
-        dom0.events().listen(port, p -> kick.run());
+    private void serve(int port, Runnable kick, boolean inline) {
+        if (inline) {
+            dom0.events().listenInline(port, p -> kick.run());
+        } else {
+            dom0.events().listen(port, p -> kick.run());
+        }
         dom0.events().poll(port);
         kick.run();
     }
@@ -171,7 +178,7 @@ public final class GuestBackends implements AutoCloseable {
         closed = true;
         if (channels != null) {
             dom0.events().listen(channels.dom0Console(), null);
-            dom0.events().listen(channels.dom0Store(), null);
+            dom0.events().listenInline(channels.dom0Store(), null);
         }
         for (AutoCloseable backend : running.reversed()) {
             try {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Collectors;
@@ -56,6 +58,15 @@ final class PluginJars {
      * are more modules to compile against (a requirement the jar's folder will lack).
      */
     static Path jar(Path work, Path jar, Map<String, String> sources, Path... compileAlso) throws IOException {
+        return jar(work, jar, sources, entries -> { }, compileAlso);
+    }
+
+    /**
+     * As {@link #jar(Path, Path, Map, Path...)}, with the jar's entries (path to bytes) changed by
+     * {@code edit} before they are written: a jar as a broken build leaves it.
+     */
+    static Path jar(Path work, Path jar, Map<String, String> sources, Consumer<Map<String, byte[]>> edit,
+                    Path... compileAlso) throws IOException {
         Path src = Files.createTempDirectory(work, "src");
         Path classes = Files.createTempDirectory(work, "classes");
         List<String> args = new ArrayList<>(List.of("--release", "25", "-proc:none", "-d", classes.toString(),
@@ -74,12 +85,18 @@ final class PluginJars {
         if (javac.run(null, null, errors, args.toArray(String[]::new)) != 0) {
             throw new IllegalStateException("javac failed: " + errors);
         }
+        Map<String, byte[]> entries = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(classes)) {
+            for (Path file : walk.filter(Files::isRegularFile).toList()) {
+                entries.put(classes.relativize(file).toString().replace('\\', '/'), Files.readAllBytes(file));
+            }
+        }
+        edit.accept(entries);
         Files.createDirectories(jar.getParent());
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream jarOut = new JarOutputStream(out);
-             Stream<Path> walk = Files.walk(classes)) {
-            for (Path file : walk.filter(Files::isRegularFile).sorted().toList()) {
-                jarOut.putNextEntry(new JarEntry(classes.relativize(file).toString().replace('\\', '/')));
-                jarOut.write(Files.readAllBytes(file));
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream jarOut = new JarOutputStream(out)) {
+            for (var entry : entries.entrySet()) {
+                jarOut.putNextEntry(new JarEntry(entry.getKey()));
+                jarOut.write(entry.getValue());
                 jarOut.closeEntry();
             }
         }
