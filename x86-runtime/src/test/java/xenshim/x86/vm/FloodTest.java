@@ -34,21 +34,27 @@ import xenshim.xenstore.Xenstored;
  * baseline; interleaving the two every half second, instead of measuring them in two runs, keeps the
  * load the rest of the machine puts on these 2 cores (other builds) from deciding the comparison.
  *
- * <p>The bound, {@link #FAIR_SHARE}: each of the measuring guest's services (event round trips per
+ * <p>The bound ({@link #fairShare}): each of the measuring guest's services (event round trips per
  * second of its time in them, xenstore requests per second likewise) keeps at least a third of its
- * rate during the rests. Why a third can be defended on 2 cores: a flooder's vCPU thread takes one core
- * (as a vCPU spinning in Xen takes its pCPU), and dom0's work for each guest is done on that guest's own
- * thread (the echo, and the store's rounds: {@code RingConnection.serveHere}) or is bounded per turn
- * (one round of 16 requests under the store's fair lock), so the flood cannot take dom0's time from
- * the measuring guest; what is left is its own core, shared with the rest of the machine. Measured
- * (2 cores, load 4 to 10 from other builds), each service kept 58% to 100% of its rate; a guest that
- * only spins ({@code mode=spin}) cost it as much, down to 67%.
+ * rate during the rests on KVM, a quarter on the software CPU. Why: a flooder's vCPU thread takes one of
+ * the 2 cores (as a vCPU spinning in Xen takes its pCPU), and dom0's work for each guest is done on
+ * that guest's own thread (the echo, and the store's rounds: {@code RingConnection.serveHere}) or is
+ * bounded per turn (one round of 16 requests under the store's fair lock), so the flood cannot take
+ * dom0's time from the measuring guest; what is left to it is the other core, shared with the rest
+ * of the machine. On KVM the measuring guest mostly waits for its exits; on the software CPU it is
+ * itself bound by the CPU (every instruction emulated), so a neighbour that only computes costs it as
+ * much as one that floods. Measured on 2 cores with other builds running (load 4 to 10): on KVM each
+ * service kept 46% to 100% of its rate; on the software CPU 30% to 100%, and beside a guest that only
+ * spins ({@code mode=spin}, no hypercall) as low as 46%.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class FloodTest {
 
     /** The least part of its rate during the rests each of the measuring guest's services keeps. */
-    static final double FAIR_SHARE = 1.0 / 3;
+    static double fairShare(Accel accel) {
+        return accel == Accel.KVM ? 1.0 / 3 : 1.0 / 4;
+    }
+
     static final int SECONDS = 10;
     static final int PULSE_MS = 500;
     static final int SLICE_MS = 100;
@@ -116,10 +122,11 @@ class FloodTest {
         System.out.printf("FloodTest [%s] %s: flooder resting %s; flooding %s (%.0f%%, %.0f%%)%n", accel.id(), what,
                 rest.describe(), flood.describe(), 100 * flood.eventsPerSecond() / rest.eventsPerSecond(),
                 100 * flood.xenstorePerSecond() / rest.xenstorePerSecond());
+        double share = fairShare(accel);
         assertThat(flood.eventsPerSecond()).as("event round trips/s during %s (resting: %.0f)", what,
-                rest.eventsPerSecond()).isGreaterThanOrEqualTo(FAIR_SHARE * rest.eventsPerSecond());
+                rest.eventsPerSecond()).isGreaterThanOrEqualTo(share * rest.eventsPerSecond());
         assertThat(flood.xenstorePerSecond()).as("xenstore requests/s during %s (resting: %.0f)", what,
-                rest.xenstorePerSecond()).isGreaterThanOrEqualTo(FAIR_SHARE * rest.xenstorePerSecond());
+                rest.xenstorePerSecond()).isGreaterThanOrEqualTo(share * rest.xenstorePerSecond());
     }
 
     /**
