@@ -3,10 +3,7 @@ package xenshim.xenstore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,16 +27,12 @@ public final class XsSocketServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XsSocketServer.class);
 
     private final Xenstored xs;
-    private final Path path;
-    private final ServerSocketChannel server;
+    private final SocketListener listener;
     private final Set<SocketConnection> clients = ConcurrentHashMap.newKeySet();
-    private final Thread acceptor;
 
-    private XsSocketServer(Xenstored xs, Path path, ServerSocketChannel server) {
+    private XsSocketServer(Xenstored xs, SocketListener listener) {
         this.xs = xs;
-        this.path = path;
-        this.server = server;
-        this.acceptor = Thread.ofVirtual().name("xenstore-socket-accept").unstarted(this::accept);
+        this.listener = listener;
     }
 
     /**
@@ -49,49 +42,34 @@ public final class XsSocketServer implements AutoCloseable {
      * appears at {@code path}.
      */
     public static XsSocketServer start(Xenstored xs, Path path) throws IOException {
-        XsSocketServer socket = new XsSocketServer(xs, path, PrivateSocket.bind(path));
-        socket.acceptor.start();
+        XsSocketServer socket = new XsSocketServer(xs, SocketListener.bind(path));
+        socket.listener.start("xenstore-socket-accept", socket::accepted, socket::dropClients);
         return socket;
     }
 
     /** The socket file. */
     public Path path() {
-        return path;
+        return listener.path();
     }
 
     /** Stops listening, disconnects every client (their watches and transactions go) and removes the socket file. */
     @Override
     public void close() throws IOException {
-        server.close();
+        listener.close();
+    }
+
+    private void dropClients() {
         for (SocketConnection client : clients) {
             client.close();
         }
-        try {
-            acceptor.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Files.deleteIfExists(path);
     }
 
-    private void accept() {
-        while (server.isOpen()) {
-            try {
-                SocketChannel channel = server.accept();
-                SocketConnection client = new SocketConnection(channel);
-                clients.add(client);
-                xs.attach(client);
-                Thread.ofVirtual().name("xenstore-socket-client").start(client::read);
-                Thread.ofVirtual().name("xenstore-socket-writer").start(client::write);
-            } catch (AsynchronousCloseException e) {
-                return;
-            } catch (IOException e) {
-                if (server.isOpen()) {
-                    LOG.warn("xenstore socket {}: accept failed", path, e);
-                }
-                return;
-            }
-        }
+    private void accepted(SocketChannel channel) {
+        SocketConnection client = new SocketConnection(channel);
+        clients.add(client);
+        xs.attach(client);
+        Thread.ofVirtual().name("xenstore-socket-client").start(client::read);
+        Thread.ofVirtual().name("xenstore-socket-writer").start(client::write);
     }
 
     /** One socket client: dom0, privileged. */

@@ -2,8 +2,6 @@ package xenshim.x86.control;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -20,7 +18,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import xenshim.xenstore.PrivateSocket;
+import xenshim.xenstore.SocketListener;
 
 /**
  * The control channel of a running xenshim: a Unix-domain socket (mode 0600, see {@link PrivateSocket}
@@ -65,22 +63,17 @@ public final class ControlServer implements AutoCloseable {
         ControlAnswer handle(ControlRequest request);
     }
 
-    private final Path path;
-    private final ServerSocketChannel server;
+    private final SocketListener listener;
     private final Handler handler;
     private final PeerCheck peers;
     private final Duration requestTime;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
-    private final Thread acceptor;
-    private volatile boolean closed;
 
-    private ControlServer(Path path, ServerSocketChannel server, Handler handler, PeerCheck peers, Duration requestTime) {
-        this.path = path;
+    private ControlServer(SocketListener listener, Handler handler, PeerCheck peers, Duration requestTime) {
+        this.listener = listener;
         this.requestTime = requestTime;
-        this.server = server;
         this.handler = handler;
         this.peers = peers;
-        this.acceptor = Thread.ofVirtual().name("xenshim-control-accept").unstarted(this::accept);
     }
 
     /**
@@ -95,27 +88,26 @@ public final class ControlServer implements AutoCloseable {
 
     /** {@link #start(Path, Handler)} with another time limit for sending a request (tests). */
     static ControlServer start(Path path, Handler handler, Duration requestTime) throws IOException {
-        ServerSocketChannel server;
+        SocketListener listener;
         try {
-            server = PrivateSocket.bind(path);
+            listener = SocketListener.bind(path);
         } catch (IOException e) {
             throw new IOException("control socket " + path + ": " + e.getMessage(), e);
         }
         try {
             PeerCheck peers = new PeerCheck(Files.getOwner(path, LinkOption.NOFOLLOW_LINKS), ProcessHandle.current().pid());
-            ControlServer control = new ControlServer(path, server, handler, peers, requestTime);
-            control.acceptor.start();
+            ControlServer control = new ControlServer(listener, handler, peers, requestTime);
+            listener.start("xenshim-control-accept", control::accepted, control::dropClients);
             return control;
         } catch (IOException | RuntimeException e) {
-            server.close();
-            Files.deleteIfExists(path);
+            listener.close();
             throw e;
         }
     }
 
     /** The socket file. */
     public Path path() {
-        return path;
+        return listener.path();
     }
 
     /**
@@ -124,37 +116,22 @@ public final class ControlServer implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        server.close();
-        for (SocketChannel client : clients) {
-            client.close();
-        }
-        try {
-            acceptor.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Files.deleteIfExists(path);
+        listener.close();
     }
 
-    private void accept() {
-        while (server.isOpen()) {
+    private void dropClients() {
+        for (SocketChannel client : clients) {
             try {
-                SocketChannel channel = server.accept();
-                clients.add(channel);
-                Thread.ofVirtual().name("xenshim-control-client").start(() -> serve(channel));
-            } catch (ClosedChannelException e) {
-                return;
+                client.close();
             } catch (IOException e) {
-                if (server.isOpen()) {
-                    LOG.warn("control socket {}: accept failed", path, e);
-                }
-                return;
+                LOG.debug("control client {}: close failed", client, e);
             }
         }
+    }
+
+    private void accepted(SocketChannel channel) {
+        clients.add(channel);
+        Thread.ofVirtual().name("xenshim-control-client").start(() -> serve(channel));
     }
 
     private void serve(SocketChannel channel) {
@@ -162,7 +139,7 @@ public final class ControlServer implements AutoCloseable {
             UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
             String refusal = peers.refusal(peer);
             if (refusal != null) {
-                LOG.warn("control socket {}: {}", path, refusal);
+                LOG.warn("control socket {}: {}", listener.path(), refusal);
                 send(channel, ControlAnswer.error(refusal));
             } else {
                 send(channel, answer(channel));

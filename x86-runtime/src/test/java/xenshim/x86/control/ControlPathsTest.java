@@ -48,10 +48,10 @@ class ControlPathsTest {
     void onlyLiveProcessesAreListed() throws Exception {
         Path folder = ControlPaths.makeDirectory();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(folder))).isEqualTo("rwx------");
-        long dead = ProcessHandle.current().pid();
-        while (ProcessHandle.of(++dead).isPresent()) {
-            // the next pid no process has
-        }
+        // a pid no process can have (past Linux's PID_MAX_LIMIT, 2^22): the next free pid was not safe,
+        // since a thread started meanwhile takes it, and ProcessHandle sees threads' ids too
+        long dead = (1L << 22) + 1;
+        assertThat(ProcessHandle.of(dead)).isEmpty();
         Path stale = Files.writeString(folder.resolve(dead + ".sock"), "");
         Path mine = folder.resolve(ProcessHandle.current().pid() + ".sock");
         try (ControlServer server = ControlServer.start(mine, r -> ControlAnswer.ok(java.util.List.of()))) {
